@@ -1,0 +1,1 @@
+"""Test controls under /_sim: health, reset, clock."""

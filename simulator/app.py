@@ -1,0 +1,258 @@
+"""create_app(settings) -> the WSGI app, and the walk every API request takes through it.
+
+request -> identity -> project and role checks -> handler -> trace (committed) -> response
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import orjson
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from simulator import catalog, errors, registry
+from simulator.context import Context
+from simulator.core import Simulator
+from simulator.cts.record import TraceInput, user_info
+from simulator.errors import ApiError
+from simulator.identity.auth import AuthError, Caller, RawRequest
+from simulator.settings import Settings
+
+log = logging.getLogger("modelarts_sim")
+
+MAX_BODY_BYTES = 32 * 1024 * 1024
+MODELARTS_DIALECTS = ("modelarts", "devenviron", "is_success", "training_v2")
+_BAD_BODY = {"modelarts": "ModelArts.0101", "devenviron": "ModelArts.0101",
+             "is_success": "ModelArts.0101", "training_v2": "ModelArts.2788",
+             "cts": "CTS.0003", "iam": "IAM.0003"}
+
+
+def create_app(settings: Settings | None = None, sim: Simulator | None = None) -> Flask:
+    sim = sim or Simulator(settings)
+    registry.load_all()
+    app = Flask("modelarts_sim")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.extensions["modelarts_sim"] = sim
+    for module in _state_modules():
+        sim.register_state(module.FAMILY, module.State)
+
+    for (method, path), rows in catalog.routes().items():
+        if not any(op.operation_id in registry.HANDLERS for op in rows):
+            continue
+        endpoint = "%s %s" % (method, path)
+        app.add_url_rule(catalog.flask_rule(path), endpoint=endpoint, methods=[method],
+                         view_func=_view(sim, rows), strict_slashes=False)
+
+    from simulator.admin.routes import blueprint
+    app.register_blueprint(blueprint)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        if status in (404, 405):
+            code, message = errors.APIG_NOT_FOUND
+            status = 404
+        elif status == 413:
+            code, message = errors.APIG_TOO_LARGE
+        else:
+            code, message = "APIGW.0%d" % status, exc.name
+        return _json_response(status, errors.error_body(
+            "apig", ApiError(status, code, message), sim.ids.request_id()), None)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unexpected error")
+        code, message = errors.APIG_INTERNAL
+        return _json_response(500, errors.error_body(
+            "apig", ApiError(500, code, message), sim.ids.request_id()), None)
+
+    return app
+
+
+def simulator_of(app: Flask) -> Simulator:
+    return app.extensions["modelarts_sim"]
+
+
+def _state_modules():
+    import importlib
+    mods = []
+    for name in registry._FAMILY_MODULES:
+        mod = importlib.import_module(name)
+        if hasattr(mod, "State") and hasattr(mod, "FAMILY"):
+            mods.append(mod)
+    return mods
+
+
+def _view(sim: Simulator, rows: list[catalog.Operation]):
+    def view(**path_params):
+        return walk(sim, rows, path_params)
+    return view
+
+
+# -- the walk --------------------------------------------------------------------------------
+
+def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict) -> Response:
+    arrival = sim.clock.now_ms()
+    request_id = sim.ids.request_id()
+    raw = _raw_request()
+    op = rows[-1]
+
+    caller: Caller | None = None
+    if rows[0].auth != "none":
+        try:
+            caller = sim.auth.authenticate(raw)
+        except AuthError as exc:
+            return _json_response(401, errors.error_body(
+                "apig", ApiError(401, errors.APIG_AUTH, str(exc)), request_id), request_id)
+
+    body, body_error = _parse_body(raw.body)
+    if body_error is None:
+        op = next((r for r in rows if r.matches_body(body)), None)
+        if op is None:
+            op = rows[-1]
+            body_error = "the request body does not say which operation it is"
+
+    project_id = path_params.pop("project_id", None)
+    ctx = Context(sim, op, caller, None, path_params, request.args, body, raw.headers, arrival,
+                  request_id, _source_ip(sim))
+    trace_project = _trace_project(sim, caller, project_id)
+    try:
+        if body_error is not None:
+            raise ApiError(400, _BAD_BODY[op.dialect], body_error)
+        ctx.project = _check_scope(sim, op, caller, project_id, path_params)
+        _check_role(op, caller)
+        with sim.lock:
+            reply = registry.HANDLERS[op.operation_id](ctx)
+    except ApiError as err:
+        reply = registry.Reply(err.status, errors.error_body(op.dialect, err, request_id),
+                               err.resource_id, err.resource_name)
+        error_code = err.code
+    else:
+        error_code = None
+
+    if op.traced and sim.settings.tracing and trace_project is not None:
+        _record(sim, ctx, reply, trace_project, error_code, raw)
+    return _json_response(reply.status, reply.body, request_id, reply.headers)
+
+
+def _record(sim, ctx: Context, reply, project, error_code, raw):
+    op, caller = ctx.op, ctx.caller
+    query = {k: v for k, v in ctx.query.items()}
+    sim.record(TraceInput(
+        trace_id=sim.ids.uuid(),
+        trace_name=op.trace_name,
+        resource_type=op.resource_type,
+        operation_id=op.operation_id,
+        api_version=op.api_version,
+        read_only=op.read_only,
+        service_type=op.service_type,
+        project_id=project.id,
+        domain_id=project.domain.id,
+        time_ms=ctx.now_ms,
+        record_time_ms=sim.clock.now_ms(),
+        status=reply.status,
+        request_body=ctx.body if ctx.body is not None else (query or None),
+        response_body=reply.body,
+        resource_id=reply.resource_id,
+        resource_name=reply.resource_name,
+        request_id=ctx.request_id,
+        source_ip=ctx.source_ip,
+        user_agent=raw.headers.get("user-agent", ""),
+        user=user_info(caller.user, caller.user.domain, caller.access_key_id,
+                       temporary=caller.temporary,
+                       session_created_ms=caller.session_created_ms) if caller else None,
+        error_code=error_code,
+        warning_min_status=sim.settings.warning_min_status,
+        incident_min_status=sim.settings.incident_min_status,
+    ))
+
+
+def _raw_request() -> RawRequest:
+    env = request.environ
+    uri = env.get("RAW_URI") or env.get("REQUEST_URI")
+    if uri:
+        if uri.startswith(("http://", "https://")):
+            parts = urlsplit(uri)
+            raw_path, raw_query = parts.path, parts.query
+        else:
+            raw_path, _, raw_query = uri.partition("?")
+    else:
+        raw_path, raw_query = env.get("PATH_INFO", "/"), env.get("QUERY_STRING", "")
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    return RawRequest(request.method, raw_path, raw_query, headers, request.get_data(cache=True))
+
+
+def _parse_body(raw: bytes):
+    if not raw or not raw.strip():
+        return None, None
+    try:
+        return orjson.loads(raw), None
+    except orjson.JSONDecodeError as exc:
+        return None, "the request body is not valid JSON: %s" % exc
+
+
+def _source_ip(sim) -> str:
+    if sim.settings.trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.remote_addr or ""
+
+
+def _trace_project(sim, caller: Caller | None, path_project_id: str | None):
+    """Where a call's trace is kept: the path's project when the caller owns it, else the
+    caller's own project (a refused cross-account call shows in the caller's audit log)."""
+    directory = sim.directory
+    if caller is None:
+        return directory.project(path_project_id) if path_project_id else None
+    domain = caller.user.domain
+    for pid in (path_project_id, caller.project_id):
+        project = directory.project(pid) if pid else None
+        if project is not None and project.domain.id == domain.id:
+            return project
+    return directory.home_project(domain, sim.settings.region) or next(
+        iter(directory.projects_of(domain)), None)
+
+
+def _check_scope(sim, op, caller: Caller | None, project_id, params):
+    modelarts = op.dialect in MODELARTS_DIALECTS
+    if project_id is None:
+        domain_id = params.pop("domain_id", None)
+        if domain_id is not None and caller and caller.user.domain.id != domain_id:
+            raise ApiError(403, "CTS.0002", "Authentication failed or no permission: the "
+                           "domain id in the URL is not the caller's account")
+        return None
+    project = sim.directory.project(project_id)
+    mismatch = (project is None or caller is None
+                or project.domain.id != caller.user.domain.id
+                or (caller.project_id and caller.project_id != project_id))
+    if mismatch:
+        if modelarts:
+            raise ApiError(403, "ModelArts.0210", "The project id in the URL does not match "
+                           "the project of the credentials")
+        raise ApiError(403, "CTS.0002", "Authentication failed or no permission: the project "
+                       "id in the URL does not belong to the caller")
+    return project
+
+
+def _check_role(op, caller: Caller | None):
+    if op.read_only or caller is None or op.dialect not in MODELARTS_DIALECTS:
+        return
+    if not caller.user.can_write:
+        raise ApiError(403, "ModelArts.0108", "You are not authorized to perform operation "
+                       "%s: user %s may only read" % (op.operation_id, caller.user.name))
+
+
+def _json_response(status: int, body, request_id: str | None, headers: dict | None = None):
+    if body is None:
+        resp = Response(b"", status=status)
+    else:
+        resp = Response(orjson.dumps(body), status=status,
+                        content_type="application/json;charset=UTF-8")
+    if request_id:
+        resp.headers["X-Request-Id"] = request_id
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp

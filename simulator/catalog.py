@@ -1,0 +1,313 @@
+"""The operation catalog: one row per operation the simulator knows.
+
+Routing, tracing, CTS ListOperations, the coverage table and the synthetic generator all read
+this table; nothing else in the code names a CTS trace name.
+
+Paths are written as the API reference writes them (``/v2/{project_id}/datasets``). A row whose
+``trace_name`` is None is served but not audited. ``when`` picks one row among several that share
+a method and path, by a field of the JSON body: ``("action", "start")`` means body["action"] ==
+"start"; ``("status", None)`` means the body has a "status" key at all.
+
+``seed_row`` numbers the rows of the seed list (shared/seed, 49 rows); two catalog rows may share
+a seed row when the reference could not say which of two endpoints emits the trace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# source of a row's facts
+SEED = "seed"  # the trace name and resource type are in the CTS key-operations list
+DOCUMENTED = "documented"  # the path and body are in Huawei's API reference
+INFERRED = "inferred"  # no public source: a shape we chose, said so in the coverage table
+
+# family -> error dialect (see simulator/modelarts/errors.py)
+FAMILIES = {
+    "datasets": "modelarts",
+    "devenviron": "devenviron",
+    "training_jobs": "is_success",
+    "training_configs": "is_success",
+    "visualization_jobs": "is_success",
+    "models": "modelarts",
+    "conversions": "modelarts",
+    "services": "modelarts",
+    "authorizations": "modelarts",
+    "clusters": "modelarts",
+    "cts": "cts",
+    "iam": "iam",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str | None
+    path: str | None
+    family: str
+    trace_name: str | None
+    resource_type: str | None
+    read_only: bool
+    source: str
+    summary: str
+    seed_row: int | None = None
+    when: tuple[str, str | None] | None = None
+    auth: str = "required"  # "required" | "none" (POST /v3/auth/tokens carries its own password)
+    service_type: str = "ModelArts"
+    api_version: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        if not self.api_version and self.path:
+            object.__setattr__(self, "api_version", self.path.split("/")[1])
+
+    @property
+    def traced(self) -> bool:
+        return self.trace_name is not None
+
+    @property
+    def dialect(self) -> str:
+        return FAMILIES[self.family]
+
+    def matches_body(self, body) -> bool:
+        if self.when is None:
+            return True
+        key, value = self.when
+        if not isinstance(body, dict) or key not in body:
+            return False
+        return value is None or body[key] == value
+
+
+def _op(operation_id, method, path, family, trace_name, resource_type, source, summary, *,
+        read_only=None, seed_row=None, when=None, auth="required", service_type="ModelArts"):
+    if read_only is None:
+        read_only = method == "GET"
+    return Operation(operation_id, method, path, family, trace_name, resource_type, read_only,
+                     source, summary, seed_row, when, auth, service_type)
+
+
+_DS = "/v2/{project_id}/datasets"
+_ANN = _DS + "/{dataset_id}/data-annotations"
+
+OPERATIONS: tuple[Operation, ...] = (
+    # ---- data management (seed rows 1-14) ------------------------------------------------
+    _op("CreateDataset", "POST", _DS, "datasets", "createDataset", "dataset", SEED,
+        "Creating a dataset", seed_row=1),
+    _op("DeleteDataset", "DELETE", _DS + "/{dataset_id}", "datasets", "deleteDataset", "dataset",
+        SEED, "Deleting a dataset", seed_row=2),
+    _op("UpdateDataset", "PUT", _DS + "/{dataset_id}", "datasets", "updateDataset", "dataset",
+        SEED, "Updating a dataset", seed_row=3),
+    _op("CreateDatasetVersion", "POST", _DS + "/{dataset_id}/versions", "datasets",
+        "publishDatasetVersion", "dataset", SEED, "Publishing a version of a dataset", seed_row=4),
+    _op("DeleteDatasetVersion", "DELETE", _DS + "/{dataset_id}/versions/{version_id}", "datasets",
+        "deleteDatasetVersion", "dataset", SEED, "Deleting a dataset version", seed_row=5),
+    _op("SyncDataSource", "POST", _DS + "/{dataset_id}/sync-data", "datasets", "syncDataSource",
+        "dataset", SEED, "Synchronizing the data source", seed_row=6),
+    _op("CreateExportTask", "POST", _DS + "/{dataset_id}/export-tasks", "datasets",
+        "exportDataFromDataset", "dataset", SEED, "Exporting a dataset", seed_row=7),
+    _op("CreateImportTask", "POST", _DS + "/{dataset_id}/import-tasks", "datasets",
+        "importSamplesToDataset", "dataset", SEED, "Importing samples to a dataset", seed_row=8),
+    _op("CreateLabels", "POST", _ANN + "/labels", "datasets", "createLabel", "dataset", SEED,
+        "Creating a dataset label", seed_row=9),
+    _op("UpdateLabels", "PUT", _ANN + "/labels", "datasets", "updateLabel", "dataset", SEED,
+        "Updating dataset labels in a batch", seed_row=10),
+    _op("UpdateLabel", "PUT", _ANN + "/labels/{label_name}", "datasets", "updateLabel", "dataset",
+        SEED, "Updating a dataset label", seed_row=10),
+    _op("DeleteLabels", "POST", _ANN + "/labels/delete", "datasets", "deleteLabel", "dataset",
+        SEED, "Deleting a dataset label", seed_row=11),
+    _op("DeleteLabelAndSamples", "DELETE", _ANN + "/labels/{label_name}", "datasets",
+        "deleteLabelWithSamples", "dataset", SEED, "Deleting a dataset label and its samples",
+        seed_row=12),
+    _op("UploadSamples", "POST", _ANN + "/samples", "datasets", "uploadSamples", "dataset", SEED,
+        "Adding samples", seed_row=13),
+    _op("DeleteSamples", "POST", _ANN + "/samples/delete", "datasets", "deleteSamples", "dataset",
+        SEED, "Deleting samples", seed_row=14),
+    # data management reads (served, not audited)
+    _op("ListDatasets", "GET", _DS, "datasets", None, "dataset", DOCUMENTED, "Listing datasets"),
+    _op("ShowDataset", "GET", _DS + "/{dataset_id}", "datasets", None, "dataset", DOCUMENTED,
+        "Querying a dataset"),
+    _op("ListDatasetVersions", "GET", _DS + "/{dataset_id}/versions", "datasets", None, "dataset",
+        DOCUMENTED, "Listing dataset versions"),
+    _op("ShowDatasetVersion", "GET", _DS + "/{dataset_id}/versions/{version_id}", "datasets", None,
+        "dataset", DOCUMENTED, "Querying a dataset version"),
+    _op("ShowSyncStatus", "GET", _DS + "/{dataset_id}/sync-data/status", "datasets", None,
+        "dataset", DOCUMENTED, "Querying the data source synchronization status"),
+    _op("ListExportTasks", "GET", _DS + "/{dataset_id}/export-tasks", "datasets", None, "dataset",
+        DOCUMENTED, "Listing export tasks"),
+    _op("ShowExportTask", "GET", _DS + "/{dataset_id}/export-tasks/{task_id}", "datasets", None,
+        "dataset", DOCUMENTED, "Querying an export task"),
+    _op("ListImportTasks", "GET", _DS + "/{dataset_id}/import-tasks", "datasets", None, "dataset",
+        DOCUMENTED, "Listing import tasks"),
+    _op("ShowImportTask", "GET", _DS + "/{dataset_id}/import-tasks/{task_id}", "datasets", None,
+        "dataset", DOCUMENTED, "Querying an import task"),
+    _op("ListLabels", "GET", _ANN + "/labels", "datasets", None, "dataset", DOCUMENTED,
+        "Listing dataset labels"),
+    _op("ListSamples", "GET", _ANN + "/samples", "datasets", None, "dataset", DOCUMENTED,
+        "Listing samples"),
+    _op("ShowSample", "GET", _ANN + "/samples/{sample_id}", "datasets", None, "dataset",
+        DOCUMENTED, "Querying a sample"),
+
+    # ---- development environment, old DevEnviron API (seed rows 15-18) ---------------------
+    _op("CreateDevEnvInstance", "POST", "/v1/{project_id}/demanager/instances", "devenviron",
+        "create_instance", "Notebook", SEED, "Creating a notebook instance", seed_row=15),
+    _op("DeleteDevEnvInstance", "DELETE", "/v1/{project_id}/demanager/instances/{instance_id}",
+        "devenviron", "delete_instance", "Notebook", SEED, "Deleting a notebook instance",
+        seed_row=16),
+    _op("StartDevEnvInstance", "POST", "/v1/{project_id}/demanager/instances/{instance_id}/action",
+        "devenviron", "change_instance_status", "Notebook", SEED, "Starting a notebook instance",
+        seed_row=17, when=("action", "start")),
+    _op("StopDevEnvInstance", "POST", "/v1/{project_id}/demanager/instances/{instance_id}/action",
+        "devenviron", "change_instance_status", "Notebook", SEED, "Stopping a notebook instance",
+        seed_row=18, when=("action", "stop")),
+
+    # ---- training, old generation (seed rows 19-32) ----------------------------------------
+    _op("CreateTrainingJob", "POST", "/v1/{project_id}/training-jobs", "training_jobs",
+        "createModelArtsTrainJob", "ModelArtsTrainJob", SEED, "Creating a training job",
+        seed_row=19),
+    _op("CreateTrainingJobVersion", "POST", "/v1/{project_id}/training-jobs/{job_id}/versions",
+        "training_jobs", "createModelArtsTrainVersion", "ModelArtsTrainJob", SEED,
+        "Creating a version of a training job", seed_row=20),
+    _op("StopTrainingJobVersion", "POST",
+        "/v1/{project_id}/training-jobs/{job_id}/versions/{version_id}/stop", "training_jobs",
+        "stopModelArtsTrainVersion", "ModelArtsTrainJob", SEED, "Stopping a training job",
+        seed_row=21),
+    _op("UpdateTrainingJobDescription", "PUT", "/v1/{project_id}/training-jobs/{job_id}",
+        "training_jobs", "updateModelArtsTrainDesc", "ModelArtsTrainJob", SEED,
+        "Modifying the description of a training job", seed_row=22),
+    _op("DeleteTrainingJobVersion", "DELETE",
+        "/v1/{project_id}/training-jobs/{job_id}/versions/{version_id}", "training_jobs",
+        "deleteModelArtsTrainVersion", "ModelArtsTrainJob", SEED,
+        "Deleting a training job version", seed_row=23),
+    _op("DeleteTrainingJob", "DELETE", "/v1/{project_id}/training-jobs/{job_id}", "training_jobs",
+        "deleteModelArtsTrainJob", "ModelArtsTrainJob", SEED, "Deleting a training job",
+        seed_row=24),
+    _op("CreateTrainingJobConfig", "POST", "/v1/{project_id}/training-job-configs",
+        "training_configs", "createModelArtsTrainConfig", "ModelArtsTrainConfig", SEED,
+        "Creating a training job configuration", seed_row=25),
+    _op("UpdateTrainingJobConfig", "PUT", "/v1/{project_id}/training-job-configs/{config_name}",
+        "training_configs", "updateModelArtsTrainConfig", "ModelArtsTrainConfig", SEED,
+        "Modifying a training job configuration", seed_row=26),
+    _op("DeleteTrainingJobConfig", "DELETE",
+        "/v1/{project_id}/training-job-configs/{config_name}", "training_configs",
+        "deleteModelArtsTrainConfig", "ModelArtsTrainConfig", SEED,
+        "Deleting a training job configuration", seed_row=27),
+    _op("CreateVisualizationJob", "POST", "/v1/{project_id}/visualization-jobs",
+        "visualization_jobs", "createModelArtsTensorboardJob", "ModelArtsTensorboardJob", SEED,
+        "Creating a visualization job", seed_row=28),
+    _op("DeleteVisualizationJob", "DELETE", "/v1/{project_id}/visualization-jobs/{job_id}",
+        "visualization_jobs", "deleteModelArtsTensorboardJob", "ModelArtsTensorboardJob", SEED,
+        "Deleting a visualization job", seed_row=29),
+    _op("UpdateVisualizationJobDescription", "PUT", "/v1/{project_id}/visualization-jobs/{job_id}",
+        "visualization_jobs", "updateModelArtsTensorboardDesc", "ModelArtsTensorboardJob", SEED,
+        "Modifying the description of a visualization job", seed_row=30),
+    _op("StopVisualizationJob", "POST", "/v1/{project_id}/visualization-jobs/{job_id}/stop",
+        "visualization_jobs", "stopModelArtsTensorboardJob", "ModelArtsTensorboardJob", SEED,
+        "Stopping a visualization job", seed_row=31),
+    _op("RestartVisualizationJob", "POST", "/v1/{project_id}/visualization-jobs/{job_id}/restart",
+        "visualization_jobs", "restartModelArtsgTensorboardJob", "ModelArtsTensorboardJob", SEED,
+        "Restarting a visualization job", seed_row=32),
+
+    # ---- model management (seed rows 33-38) ------------------------------------------------
+    _op("CreateModel", "POST", "/v1/{project_id}/models", "models", "addModel", "model", SEED,
+        "Importing a model", seed_row=33),
+    _op("UpdateModel", "PUT", "/v1/{project_id}/models/{model_id}", "models", "updateModel",
+        "model", SEED, "Updating a model", seed_row=34),
+    _op("DeleteModel", "DELETE", "/v1/{project_id}/models/{model_id}", "models", "deleteModel",
+        "model", SEED, "Deleting a model", seed_row=35),
+    _op("CreateConversionTask", "POST", "/v1/{project_id}/conversions", "conversions",
+        "addConvert", "convert", SEED, "Adding a model conversion task", seed_row=36),
+    _op("UpdateConversionTask", "PUT", "/v1/{project_id}/conversions/{task_id}", "conversions",
+        "updateConvert", "convert", SEED, "Updating a model conversion task", seed_row=37),
+    _op("DeleteConversionTask", "DELETE", "/v1/{project_id}/conversions/{task_id}", "conversions",
+        "deleteConvert", "convert", SEED, "Deleting a model conversion task", seed_row=38),
+
+    # ---- service management (seed rows 39-49) ----------------------------------------------
+    _op("CreateService", "POST", "/v1/{project_id}/services", "services", "addService", "service",
+        SEED, "Deploying a model as a service", seed_row=39),
+    _op("DeleteService", "DELETE", "/v1/{project_id}/services/{service_id}", "services",
+        "deleteService", "service", SEED, "Deleting a service", seed_row=40),
+    _op("StartOrStopService", "PUT", "/v1/{project_id}/services/{service_id}", "services",
+        "startOrStopService", "service", SEED, "Starting/stopping a service", seed_row=42,
+        when=("status", None)),
+    _op("UpdateService", "PUT", "/v1/{project_id}/services/{service_id}", "services",
+        "updateService", "service", SEED, "Updating a service", seed_row=41),
+    _op("CreateAuthorization", "POST", "/v2/{project_id}/authorizations", "authorizations",
+        "addAkSk", "service", SEED, "Adding an access key", seed_row=43),
+    _op("DeleteAuthorizations", "DELETE", "/v2/{project_id}/authorizations", "authorizations",
+        "deleteAkSk", "service", SEED, "Deleting an access key", seed_row=44),
+    _op("CreateCluster", "POST", "/v1/{project_id}/clusters", "clusters", "createCluster",
+        "cluster", SEED, "Creating a dedicated resource pool", seed_row=45),
+    _op("DeleteCluster", "DELETE", "/v1/{project_id}/clusters/{cluster_id}", "clusters",
+        "deleteCluster", "cluster", SEED, "Deleting a dedicated resource pool", seed_row=46),
+    _op("AddClusterNodes", "POST", "/v1/{project_id}/clusters/{cluster_id}/nodes", "clusters",
+        "addClusterNode", "cluster", SEED, "Adding a node to a dedicated resource pool",
+        seed_row=47),
+    _op("DeleteClusterNodes", "DELETE", "/v1/{project_id}/clusters/{cluster_id}/nodes", "clusters",
+        "deleteClusterNode", "cluster", SEED, "Deleting a node from a dedicated resource pool",
+        seed_row=48),
+    # recorded by the simulator itself when a created cluster leaves "deploying"
+    _op("CreateClusterResult", None, None, "clusters", "createClusterResult", "cluster", SEED,
+        "Obtaining the result of creating a dedicated resource pool", seed_row=49,
+        read_only=False),
+
+    # ---- CTS v3 (served, not audited) ------------------------------------------------------
+    _op("ListTraces", "GET", "/v3/{project_id}/traces", "cts", None, "trace", DOCUMENTED,
+        "Querying traces", service_type="CTS"),
+    _op("ListOperations", "GET", "/v3/{project_id}/operations", "cts", None, "trace", DOCUMENTED,
+        "Querying the operations recorded for each service", service_type="CTS"),
+    _op("ListQuotas", "GET", "/v3/{project_id}/quotas", "cts", None, "quota", DOCUMENTED,
+        "Querying the tenant's CTS quotas", service_type="CTS"),
+    _op("ListUserResources", "GET", "/v3/{project_id}/user-resources", "cts", None, "user",
+        DOCUMENTED, "Querying the users who performed operations in the last 30 days",
+        service_type="CTS"),
+    _op("ListTraceResources", "GET", "/v3/{domain_id}/resources", "cts", None, "resource",
+        DOCUMENTED, "Querying the resource types that have traces", service_type="CTS"),
+
+    # ---- IAM (served, not audited) ---------------------------------------------------------
+    _op("KeystoneCreateUserTokenByPassword", "POST", "/v3/auth/tokens", "iam", None, "token",
+        DOCUMENTED, "Obtaining a user token by password", auth="none", service_type="IAM"),
+    _op("KeystoneValidateToken", "GET", "/v3/auth/tokens", "iam", None, "token", DOCUMENTED,
+        "Validating a token", service_type="IAM"),
+    _op("KeystoneListProjects", "GET", "/v3/projects", "iam", None, "project", DOCUMENTED,
+        "Listing projects (the SDK's project id discovery)", service_type="IAM"),
+    _op("KeystoneListAuthDomains", "GET", "/v3/auth/domains", "iam", None, "domain", DOCUMENTED,
+        "Listing the caller's accounts", service_type="IAM"),
+    _op("CreateTemporaryAccessKeyByToken", "POST", "/v3.0/OS-CREDENTIAL/securitytokens", "iam",
+        None, "credential", DOCUMENTED, "Obtaining a temporary AK/SK", service_type="IAM"),
+)
+
+BY_ID: dict[str, Operation] = {op.operation_id: op for op in OPERATIONS}
+assert len(BY_ID) == len(OPERATIONS), "operation ids must be unique"
+
+
+def by_trace_name(trace_name: str) -> list[Operation]:
+    return [op for op in OPERATIONS if op.trace_name == trace_name]
+
+
+def routes() -> dict[tuple[str, str], list[Operation]]:
+    """(method, path) -> the rows served there, discriminated rows first."""
+    table: dict[tuple[str, str], list[Operation]] = {}
+    for op in OPERATIONS:
+        if op.method and op.path:
+            table.setdefault((op.method, op.path), []).append(op)
+    for rows in table.values():
+        rows.sort(key=lambda op: op.when is None)
+    return table
+
+
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def flask_rule(path: str) -> str:
+    """/v2/{project_id}/datasets/{dataset_id} -> /v2/<project_id>/datasets/<dataset_id>"""
+    return _PARAM.sub(r"<\1>", path)
+
+
+def audited_operations(service_type: str = "ModelArts") -> dict[str, list[str]]:
+    """resource_type -> the trace names recorded for it (what CTS ListOperations answers)."""
+    table: dict[str, list[str]] = {}
+    for op in OPERATIONS:
+        if op.traced and op.service_type == service_type:
+            names = table.setdefault(op.resource_type, [])
+            if op.trace_name not in names:
+                names.append(op.trace_name)
+    return table

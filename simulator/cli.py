@@ -1,0 +1,105 @@
+"""`modelarts-sim serve | accounts`"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+
+import simulator
+from simulator.identity.accounts import AccountsError, Directory
+from simulator.settings import AUTH_MODES, DEFAULT_PORT, Settings, SettingsError
+
+
+def _serve_parser(sub):
+    p = sub.add_parser("serve", help="start the simulator (ModelArts, CTS and IAM on one port)")
+    p.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default %d; 0 picks a free one)" % DEFAULT_PORT)
+    p.add_argument("--data-dir", dest="data_dir", help="keep traces here (default: in memory)")
+    p.add_argument("--auth", choices=AUTH_MODES, help="signature checks (default strict)")
+    p.add_argument("--region", help="region name (default cn-north-4)")
+    p.add_argument("--accounts", help="accounts TOML file (default fixtures/accounts.toml)")
+    p.add_argument("--config", help="settings TOML file")
+    p.add_argument("--seed", type=int, help="seed for every generated id")
+    return p
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="modelarts-sim", description=simulator.__doc__)
+    parser.add_argument("--version", action="version", version=simulator.__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _serve_parser(sub)
+    acc = sub.add_parser("accounts", help="print the accounts the server accepts")
+    acc.add_argument("--accounts", help="accounts TOML file")
+    acc.add_argument("--config", help="settings TOML file")
+    acc.add_argument("--json", action="store_true", help="as JSON")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            return serve(args)
+        if args.command == "accounts":
+            return accounts(args)
+    except (SettingsError, AccountsError) as exc:
+        print("modelarts-sim: %s" % exc, file=sys.stderr)
+        return 2
+    return 1
+
+
+def _settings(args) -> Settings:
+    overrides = {k: v for k, v in vars(args).items()
+                 if k not in ("command", "config", "json") and v is not None}
+    return Settings.load(overrides, config=getattr(args, "config", None))
+
+
+def accounts(args) -> int:
+    settings = _settings(args)
+    described = Directory.load(settings.accounts).describe()
+    if args.json:
+        print(json.dumps(described, indent=2))
+        return 0
+    for d in described["domains"]:
+        print("domain %s  %s" % (d["domain"]["id"], d["domain"]["name"]))
+        for p in d["projects"]:
+            print("  project %s  %s (region %s)" % (p["id"], p["name"], p["region"]))
+        for u in d["users"]:
+            print("  user %s  %-10s role=%s" % (u["id"], u["name"], u["role"]))
+            for c in u["credentials"]:
+                print("    AK %s  SK %s" % (c["access_key"], c["secret_key"]))
+    return 0
+
+
+def serve(args) -> int:
+    from simulator.server import build_server
+
+    settings = _settings(args)
+    sim, server = build_server(settings)
+    port = server.effective_port
+    endpoint = "http://%s:%d" % (settings.host, port)
+    user = sim.directory.default_user()
+    project = sim.directory.home_project(user.domain, settings.region)
+    cred = user.credentials[0] if user.credentials else None
+    print("modelarts-sim %s listening on %s" % (simulator.__version__, endpoint))
+    print("  region %s, auth %s, data %s" % (settings.region, settings.auth,
+                                             settings.data_dir or "in memory"))
+    if cred:
+        print("  default credentials: user %s  AK %s  SK %s" % (user.name, cred.access_key,
+                                                                 cred.secret_key))
+    if project:
+        print("  project %s (%s), domain %s (%s)" % (project.id, project.name, user.domain.id,
+                                                     user.domain.name))
+    sys.stdout.flush()
+
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        sim.close()
+        print("modelarts-sim stopped; traces committed", flush=True)
+    return 0

@@ -1,0 +1,179 @@
+"""Accounts (domains), their projects and users, loaded from a TOML file."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROLES = ("admin", "developer", "auditor")
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+DEFAULT_ACCOUNTS = Path(__file__).resolve().parents[1] / "data" / "accounts.toml"
+
+
+class AccountsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Domain:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    name: str
+    region: str
+    domain: Domain
+
+
+@dataclass(frozen=True)
+class Credential:
+    access_key: str
+    secret_key: str
+    security_token: str | None = None  # set for temporary credentials
+    expires_at_ms: int | None = None
+    created_at_ms: int | None = None
+
+    @property
+    def temporary(self) -> bool:
+        return self.security_token is not None
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    role: str
+    domain: Domain
+    password: str | None = None
+    root: bool = False
+    default: bool = False
+    credentials: tuple[Credential, ...] = field(default=(), compare=False)
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in ("admin", "developer")
+
+
+class Directory:
+    """Read-only view of the accounts file, plus the temporary credentials issued at run time."""
+
+    def __init__(self, domains, projects, users):
+        self.domains: list[Domain] = domains
+        self.projects: dict[str, Project] = {p.id: p for p in projects}
+        self.users: list[User] = users
+        self._by_ak: dict[str, tuple[User, Credential]] = {}
+        for user in users:
+            for cred in user.credentials:
+                if cred.access_key in self._by_ak:
+                    raise AccountsError(f"access key {cred.access_key} is listed twice")
+                self._by_ak[cred.access_key] = (user, cred)
+
+    # -- look-ups ------------------------------------------------------------------------------
+    def by_access_key(self, ak: str) -> tuple[User, Credential] | None:
+        return self._by_ak.get(ak)
+
+    def add_temporary(self, user: User, cred: Credential) -> None:
+        self._by_ak[cred.access_key] = (user, cred)
+
+    def user(self, name: str, domain_name: str | None = None, domain_id: str | None = None):
+        for u in self.users:
+            if u.name == name and (domain_name is None or u.domain.name == domain_name) and (
+                    domain_id is None or u.domain.id == domain_id):
+                return u
+        return None
+
+    def user_by_id(self, user_id: str) -> User | None:
+        return next((u for u in self.users if u.id == user_id), None)
+
+    def domain(self, name: str | None = None, id: str | None = None) -> Domain | None:
+        for d in self.domains:
+            if (name is None or d.name == name) and (id is None or d.id == id):
+                return d
+        return None
+
+    def project(self, project_id: str) -> Project | None:
+        return self.projects.get(project_id)
+
+    def projects_of(self, domain: Domain, name: str | None = None) -> list[Project]:
+        return [p for p in self.projects.values()
+                if p.domain.id == domain.id and (name is None or p.name == name)]
+
+    def home_project(self, domain: Domain, region: str) -> Project | None:
+        found = self.projects_of(domain, region)
+        return found[0] if found else None
+
+    def default_user(self) -> User:
+        for u in self.users:
+            if u.default:
+                return u
+        admins = [u for u in self.users if u.role == "admin"]
+        if not admins:
+            raise AccountsError("the accounts file has no admin user")
+        return admins[0]
+
+    # -- loading -------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "Directory":
+        path = Path(path) if path else DEFAULT_ACCOUNTS
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise AccountsError(f"cannot read accounts file {path}: {exc}") from exc
+        return cls.from_mapping(data, str(path))
+
+    @classmethod
+    def from_mapping(cls, data: dict, origin: str = "accounts") -> "Directory":
+        domains, projects, users = [], [], []
+        for d in data.get("domains", []):
+            domain = Domain(_hex_id(d, "id", origin), _need(d, "name", origin))
+            domains.append(domain)
+            for p in d.get("projects", []):
+                projects.append(Project(_hex_id(p, "id", origin), _need(p, "name", origin),
+                                        p.get("region", p["name"]), domain))
+            for u in d.get("users", []):
+                role = u.get("role", "developer")
+                if role not in ROLES:
+                    raise AccountsError(f"{origin}: user {u.get('name')} has unknown role {role}")
+                creds = tuple(Credential(_need(c, "access_key", origin), _need(c, "secret_key", origin))
+                              for c in u.get("credentials", []))
+                users.append(User(_hex_id(u, "id", origin), _need(u, "name", origin), role, domain,
+                                  u.get("password"), bool(u.get("root", False)),
+                                  bool(u.get("default", False)), creds))
+        if not domains:
+            raise AccountsError(f"{origin}: no domains")
+        return cls(domains, projects, users)
+
+    def describe(self) -> dict:
+        """The accounts as `modelarts-sim accounts --json` prints them."""
+        out = []
+        for d in self.domains:
+            out.append({
+                "domain": {"id": d.id, "name": d.name},
+                "projects": [{"id": p.id, "name": p.name, "region": p.region}
+                             for p in self.projects_of(d)],
+                "users": [{"id": u.id, "name": u.name, "role": u.role,
+                           "password": u.password,
+                           "credentials": [{"access_key": c.access_key, "secret_key": c.secret_key}
+                                           for c in u.credentials if not c.temporary]}
+                          for u in self.users if u.domain.id == d.id],
+            })
+        return {"domains": out}
+
+
+def _need(table: dict, key: str, origin: str):
+    if key not in table or table[key] in ("", None):
+        raise AccountsError(f"{origin}: missing {key!r} in {table}")
+    return table[key]
+
+
+def _hex_id(table: dict, key: str, origin: str) -> str:
+    value = str(_need(table, key, origin))
+    if not _HEX32.match(value):
+        raise AccountsError(f"{origin}: {key} {value!r} must be 32 lower-case hex characters")
+    return value

@@ -1,0 +1,97 @@
+"""SDK-HMAC-SHA256, the AK/SK signature of huaweicloudsdkcore, from both sides.
+
+The canonical request is built the way the SDK's Signer builds it (shared/reference
+cts-and-auth.md section 5.1): the server rebuilds it from the raw request and compares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from datetime import datetime, timezone
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+ALGORITHM = "SDK-HMAC-SHA256"
+EMPTY_HASH = hashlib.sha256(b"").hexdigest()
+DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+_AUTH = re.compile(r"^SDK-HMAC-SHA256\s+Access=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*"
+                   r"Signature=([0-9a-fA-F]+)\s*$")
+
+
+def _enc(value: str) -> str:
+    return quote(value, safe="~")
+
+
+def canonical_uri(raw_path: str) -> str:
+    path = "/".join(_enc(part) for part in unquote(raw_path).split("/"))
+    return path if path.endswith("/") else path + "/"
+
+
+def canonical_query(raw_query: str) -> str:
+    pairs = sorted(parse_qsl(raw_query, keep_blank_values=True))
+    return "&".join("%s=%s" % (_enc(k), _enc(v)) for k, v in pairs)
+
+
+def payload_hash(body: bytes, headers: dict[str, str]) -> str:
+    if not body:
+        return EMPTY_HASH
+    declared = headers.get("x-sdk-content-sha256")
+    if declared:
+        return declared
+    return hashlib.sha256(body).hexdigest()
+
+
+def canonical_request(method: str, raw_path: str, raw_query: str, headers: dict[str, str],
+                      signed_headers: list[str], body: bytes) -> str:
+    """headers: lower-case name -> value."""
+    canon_headers = "".join("%s:%s\n" % (h, headers.get(h, "").strip()) for h in signed_headers)
+    return "\n".join([method.upper(), canonical_uri(raw_path), canonical_query(raw_query),
+                      canon_headers, ";".join(signed_headers), payload_hash(body, headers)])
+
+
+def string_to_sign(sdk_date: str, canonical: str) -> str:
+    return "%s\n%s\n%s" % (ALGORITHM, sdk_date, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def signature(secret_key: str, sdk_date: str, canonical: str) -> str:
+    return hmac.new(secret_key.encode(), string_to_sign(sdk_date, canonical).encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def parse_authorization(value: str) -> tuple[str, list[str], str] | None:
+    match = _AUTH.match(value or "")
+    if not match:
+        return None
+    return match.group(1), match.group(2).split(";"), match.group(3).lower()
+
+
+def parse_sdk_date(value: str) -> int | None:
+    """X-Sdk-Date -> epoch ms, or None when it is not of the SDK's form."""
+    try:
+        return int(datetime.strptime(value, DATE_FORMAT).replace(tzinfo=timezone.utc)
+                   .timestamp() * 1000)
+    except (TypeError, ValueError):
+        return None
+
+
+def format_sdk_date(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, timezone.utc).strftime(DATE_FORMAT)
+
+
+def sign(method: str, url: str, headers: dict[str, str], body: bytes, access_key: str,
+         secret_key: str, epoch_ms: int, security_token: str | None = None) -> dict[str, str]:
+    """Client side: the headers to send (as the SDK would), for tests, benchmarks and the CLI."""
+    parts = urlsplit(url)
+    out = dict(headers)
+    out["X-Sdk-Date"] = format_sdk_date(epoch_ms)
+    out["Host"] = parts.netloc
+    if security_token:
+        out["X-Security-Token"] = security_token
+    lower = {k.lower(): v for k, v in out.items()}
+    signed = sorted(k for k in lower if "_" not in k)
+    canon = canonical_request(method, parts.path or "/", parts.query, lower, signed, body)
+    sig = signature(secret_key, out["X-Sdk-Date"], canon)
+    out["Authorization"] = "%s Access=%s, SignedHeaders=%s, Signature=%s" % (
+        ALGORITHM, access_key, ";".join(signed), sig)
+    return out

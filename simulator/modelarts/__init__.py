@@ -1,0 +1,1 @@
+"""ModelArts API families, one module each."""

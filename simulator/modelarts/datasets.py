@@ -1,0 +1,816 @@
+"""Data management: /v2/{project_id}/datasets (shared/reference/modelarts-api.md section 2).
+
+Every audited call names the dataset (resource_id = dataset id, resource_name = its name).
+Not-found is HTTP 400 here, as the real API answers (ModelArts.4352).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass, field
+
+from simulator.modelarts.lifecycle import Progress
+from simulator.modelarts.validate import NAME, Checker, page
+from simulator.registry import Reply, handler
+
+FAMILY = "datasets"
+
+DATASET_TYPES = {0, 1, 3, 100, 101, 102, 200, 201, 202, 400, 600, 900}
+TEXT_TYPES = {100, 101, 102}
+DATA_TYPES = {0, 1, 2, 3, 4, 5, 6}
+SAMPLE_TYPES = {0, 1, 2, 4, 6, 9}
+# dataset status codes
+CREATING, NORMAL, SYNCING, PUBLISHING, IMPORTING = 0, 1, 5, 6, 8
+TASK_STATUSES = ("QUEUING", "STARTING", "RUNNING", "COMPLETED")
+EXPORT_STATUSES = ("INIT", "RUNNING", "SUCCESSED")
+VERSION_STATUSES = (0, 1)  # creating -> normal
+LABELED, UNLABELED = "__ALL__", "__NONE__"
+VERSION_INTERVAL_MS = 60_000  # one version a minute (ModelArts.4370)
+
+INVALID = "ModelArts.4396"
+NOT_FOUND = "ModelArts.4352"
+
+
+# -- state -----------------------------------------------------------------------------------
+
+@dataclass
+class Task:
+    id: str
+    kind: str  # import | export | sync
+    progress: Progress
+    created_ms: int
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class Version:
+    id: str
+    name: str
+    description: str
+    created_ms: int
+    progress: Progress
+    total: int
+    annotated: int
+    options: dict
+
+
+@dataclass
+class Sample:
+    id: str
+    name: str
+    sample_type: int
+    labels: list
+    metadata: dict
+    source: str
+    created_ms: int
+    size: int
+
+
+@dataclass
+class Dataset:
+    id: str
+    name: str
+    dataset_type: int
+    description: str
+    data_sources: list
+    work_path: str
+    work_path_type: int
+    workspace_id: str
+    data_format: str
+    created_ms: int
+    updated_ms: int
+    creation: Progress
+    labels: dict = field(default_factory=dict)  # name -> label object
+    versions: dict = field(default_factory=dict)  # id -> Version (insertion order = age)
+    current_version_id: str | None = None
+    samples: dict = field(default_factory=dict)  # id -> Sample
+    tasks: dict = field(default_factory=dict)  # id -> Task
+    sync_task_id: str | None = None
+
+    def running(self, kind: str, now: int) -> Task | None:
+        for task in self.tasks.values():
+            if task.kind == kind and not task.progress.done(now):
+                return task
+        return None
+
+    def status(self, now: int) -> int:
+        if not self.creation.done(now):
+            return CREATING
+        if any(not v.progress.done(now) for v in self.versions.values()):
+            return PUBLISHING
+        if self.running("import", now):
+            return IMPORTING
+        if self.running("sync", now):
+            return SYNCING
+        return NORMAL
+
+    def annotated(self) -> int:
+        return sum(1 for s in self.samples.values() if s.labels)
+
+
+class State:
+    def __init__(self):
+        self.datasets: dict[str, Dataset] = {}
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def _checker(ds: Dataset | None = None, code=INVALID, dataset_id=None) -> Checker:
+    return Checker(code, 400, resource_id=ds.id if ds else dataset_id,
+                   resource_name=ds.name if ds else None)
+
+
+def _dataset(ctx) -> Dataset:
+    dataset_id = ctx.params["dataset_id"]
+    ds = ctx.state.datasets.get(dataset_id)
+    if ds is None:
+        _checker(dataset_id=dataset_id).fail("Dataset %s does not exist." % dataset_id, NOT_FOUND)
+    return ds
+
+
+def _reply(ds: Dataset, status=200, body=None) -> Reply:
+    return Reply(status, body, ds.id, ds.name)
+
+
+def _dwell(ctx, name: str) -> float:
+    return ctx.settings.lifecycle[name]
+
+
+def _label(chk: Checker, raw, dataset_type: int) -> dict:
+    if not isinstance(raw, dict):
+        chk.fail("Each label must be an object.")
+    name = chk.string(raw, "name", required=True, min_len=1, max_len=1024)
+    ltype = chk.integer(raw, "type", default=dataset_type)
+    prop = chk.mapping(raw, "property")
+    for key in prop:
+        if not str(key).startswith("@modelarts:"):
+            chk.fail("Label property keys start with @modelarts:, not %r." % key)
+    attributes = chk.array(raw, "attributes")
+    return {"name": name, "type": ltype, "property": dict(prop), "attributes": attributes}
+
+
+def _view_label(label: dict, ds: Dataset) -> dict:
+    return dict(label)
+
+
+def _view_dataset(ds: Dataset, now: int) -> dict:
+    current = ds.versions.get(ds.current_version_id) if ds.current_version_id else None
+    return {
+        "dataset_id": ds.id,
+        "dataset_name": ds.name,
+        "dataset_type": ds.dataset_type,
+        "data_format": ds.data_format,
+        "status": ds.status(now),
+        "description": ds.description,
+        "data_sources": ds.data_sources,
+        "work_path": ds.work_path,
+        "work_path_type": ds.work_path_type,
+        "workspace_id": ds.workspace_id,
+        "labels": [dict(v) for v in ds.labels.values()],
+        "current_version_id": current.id if current else "",
+        "current_version_name": current.name if current else "",
+        "dataset_version_count": len(ds.versions),
+        "total_sample_count": len(ds.samples),
+        "annotated_sample_count": ds.annotated(),
+        "unconfirmed_sample_count": 0,
+        "deleted_sample_count": 0,
+        "create_time": ds.created_ms,
+        "update_time": ds.updated_ms,
+    }
+
+
+def _view_version(ds: Dataset, v: Version, now: int) -> dict:
+    out = {
+        "version_id": v.id,
+        "version_name": v.name,
+        "status": v.progress.status(now),
+        "description": v.description,
+        "create_time": v.created_ms,
+        "total_sample_count": v.total,
+        "annotated_sample_count": v.annotated,
+        "is_current": ds.current_version_id == v.id,
+        "manifest_path": "%sannotation/%s/%s.manifest" % (ds.work_path, v.name, v.name),
+    }
+    out.update(v.options)
+    return out
+
+
+def _view_sample(s: Sample) -> dict:
+    return {
+        "sample_id": s.id,
+        "sample_name": s.name,
+        "sample_type": s.sample_type,
+        "sample_status": LABELED if s.labels else UNLABELED,
+        "labels": s.labels,
+        "metadata": s.metadata,
+        "source": s.source,
+        "sample_time": s.created_ms,
+        "sample_size": s.size,
+    }
+
+
+def _view_task(ds: Dataset, task: Task, now: int) -> dict:
+    status = task.progress.status(now)
+    done = task.progress.done(now)
+    elapsed = max(0, min(now, task.progress.done_ms) - task.created_ms) // 1000
+    if task.kind == "import":
+        return {"task_id": task.id, "dataset_id": ds.id, "status": status,
+                "import_path": task.details["import_path"],
+                "import_type": task.details["import_type"],
+                "imported_sample_count": task.details["count"] if done else 0,
+                "annotated_sample_count": 0,
+                "total_sample_count": task.details["count"],
+                "elapsed_time": elapsed, "create_time": task.created_ms,
+                "update_ms": min(now, task.progress.done_ms),
+                "error_code": None, "error_msg": None}
+    if task.kind == "export":
+        total = task.details["total"]
+        finished = int(total * task.progress.fraction(now))
+        return {"task_id": task.id, "dataset_id": ds.id, "status": status,
+                "path": task.details["path"], "export_type": task.details["export_type"],
+                "export_format": task.details["export_format"],
+                "version_id": task.details.get("version_id"),
+                "progress": round(task.progress.fraction(now) * 100, 1),
+                "total_sample_count": total, "finished_sample_count": finished,
+                "create_time": task.created_ms, "update_time": min(now, task.progress.done_ms),
+                "error_code": None, "error_msg": None}
+    return {"dataset_id": ds.id, "task_id": task.id, "status": status,
+            "add_sample_count": 0, "deleted_sample_count": 0,
+            "total_sample_count": len(ds.samples), "create_time": task.created_ms,
+            "duration_time": elapsed}
+
+
+def _new_task(ctx, ds: Dataset, kind: str, statuses, dwell: str, task_id: str, **details) -> Task:
+    task = Task(task_id, kind, Progress.through(ctx.now_ms, statuses, _dwell(ctx, dwell)),
+                ctx.now_ms, details)
+    ds.tasks[task.id] = task
+    return task
+
+
+# -- datasets --------------------------------------------------------------------------------
+
+@handler("CreateDataset")
+def create_dataset(ctx):
+    chk = Checker(INVALID)
+    body = chk.body(ctx.body)
+    name = chk.name(body, "dataset_name", 100)
+    chk.resource_name = name
+    dataset_type = chk.integer(body, "dataset_type", choices=DATASET_TYPES, default=0)
+    description = chk.description(body)
+    sources = chk.array(body, "data_sources", required=True, min_len=1)
+    clean_sources = []
+    for raw in sources:
+        if not isinstance(raw, dict):
+            chk.fail("Each data source must be an object.")
+        data_type = chk.integer(raw, "data_type", choices=DATA_TYPES, default=0)
+        path = chk.string(raw, "data_path", required=data_type == 0)
+        if data_type == 0:
+            path = chk.obs_path(path, "data_path")
+        src = dict(raw)
+        src.update({"data_type": data_type, "data_path": path})
+        clean_sources.append(src)
+    work_path = chk.obs_path(chk.string(body, "work_path", required=True, min_len=3,
+                                        max_len=700), "work_path")
+    for src in clean_sources:
+        if src["data_type"] == 0 and work_path.startswith(src["data_path"]):
+            chk.fail("Parameter work_path must not be inside the input path %s." %
+                     src["data_path"])
+    work_path_type = chk.integer(body, "work_path_type", required=True, choices={0})
+    workspace_id = chk.string(body, "workspace_id", default="0")
+    data_format = chk.choice(body, "data_format", ("Default", "CarbonData"), default="Default")
+    if dataset_type == 400 and not chk.array(body, "schema"):
+        chk.fail("Parameter schema is required for table datasets.")
+    labels = [_label(chk, raw, dataset_type) for raw in chk.array(body, "labels")]
+    chk.boolean(body, "import_annotations", True)
+
+    state = ctx.state
+    if any(d.name == name for d in state.datasets.values()):
+        chk.fail("Dataset %s already exists." % name, "ModelArts.4351")
+    ds = Dataset(id=ctx.ids.alnum(19), name=name, dataset_type=dataset_type,
+                 description=description, data_sources=clean_sources, work_path=work_path,
+                 work_path_type=work_path_type, workspace_id=workspace_id,
+                 data_format=data_format, created_ms=ctx.now_ms, updated_ms=ctx.now_ms,
+                 creation=Progress.through(ctx.now_ms, (CREATING, NORMAL),
+                                           _dwell(ctx, "dataset_create")))
+    for label in labels:
+        ds.labels[label["name"]] = label
+    state.datasets[ds.id] = ds
+    # the data source is imported as the dataset is created
+    first = clean_sources[0]
+    task = _new_task(ctx, ds, "import", TASK_STATUSES, "dataset_create",
+                     "%s_%s" % (ds.id, ctx.ids.alnum(19)),
+                     import_path=first.get("data_path") or "", import_type=0, count=0)
+    return _reply(ds, 201, {"dataset_id": ds.id, "import_task_id": task.id})
+
+
+@handler("DeleteDataset")
+def delete_dataset(ctx):
+    ds = _dataset(ctx)
+    del ctx.state.datasets[ds.id]
+    return _reply(ds, 204)
+
+
+@handler("UpdateDataset")
+def update_dataset(ctx):
+    ds = _dataset(ctx)
+    chk = _checker(ds)
+    body = chk.body(ctx.body)
+    name = chk.name(body, "dataset_name", 100, required=False)
+    description = chk.string(body, "description", max_len=256,
+                             forbidden=set('^!<>=&"'))
+    version_id = chk.string(body, "current_version_id")
+    add = [_label(chk, raw, ds.dataset_type) for raw in chk.array(body, "add_labels")]
+    update = [_label(chk, raw, ds.dataset_type) for raw in chk.array(body, "update_labels")]
+    delete = [_label(chk, raw, ds.dataset_type) for raw in chk.array(body, "delete_labels")]
+    if name and name != ds.name and any(d.name == name for d in ctx.state.datasets.values()):
+        chk.fail("Dataset %s already exists." % name, "ModelArts.4351")
+    if version_id and version_id not in ds.versions:
+        chk.fail("Dataset version %s does not exist." % version_id, "ModelArts.4353")
+    for label in add:
+        if label["name"] in ds.labels:
+            chk.fail("Label %s already exists." % label["name"], "ModelArts.4411")
+    for label in update + delete:
+        if label["name"] not in ds.labels:
+            chk.fail("Label %s does not exist." % label["name"], "ModelArts.4410")
+    # checks done: apply
+    old_name = ds.name
+    if name:
+        ds.name = name
+    if description is not None:
+        ds.description = description
+    if version_id:
+        ds.current_version_id = version_id
+    for label in add + update:
+        ds.labels[label["name"]] = label
+    for label in delete:
+        ds.labels.pop(label["name"], None)
+    ds.updated_ms = ctx.now_ms
+    reply = _reply(ds, 200, {"dataset_id": ds.id})
+    reply.resource_name = ds.name if name else old_name
+    return reply
+
+
+@handler("ListDatasets")
+def list_datasets(ctx):
+    chk = Checker(INVALID)
+    offset, limit = page(ctx.query, chk)
+    q = ctx.query
+    items = list(ctx.state.datasets.values())
+    if q.get("search_content"):
+        items = [d for d in items if q["search_content"].lower() in d.name.lower()]
+    if q.get("dataset_type") not in (None, ""):
+        try:
+            wanted = int(q["dataset_type"])
+        except ValueError:
+            chk.fail("Parameter dataset_type must be an integer.")
+        items = [d for d in items if d.dataset_type == wanted]
+    if q.get("workspace_id"):
+        items = [d for d in items if d.workspace_id == q["workspace_id"]]
+    sort_by = q.get("sort_by") or "create_time"
+    if sort_by not in ("create_time", "dataset_name"):
+        chk.fail("Parameter sort_by must be create_time or dataset_name.")
+    order = q.get("order") or "desc"
+    if order not in ("asc", "desc"):
+        chk.fail("Parameter order must be asc or desc.")
+    key = (lambda d: (d.created_ms, d.id)) if sort_by == "create_time" else (lambda d: d.name)
+    items.sort(key=key, reverse=order == "desc")
+    now = ctx.now_ms
+    return Reply(200, {"datasets": [_view_dataset(d, now) for d in items[offset:offset + limit]],
+                       "total_number": len(items)})
+
+
+@handler("ShowDataset")
+def show_dataset(ctx):
+    ds = _dataset(ctx)
+    return _reply(ds, 200, _view_dataset(ds, ctx.now_ms))
+
+
+# -- versions --------------------------------------------------------------------------------
+
+@handler("CreateDatasetVersion")
+def publish_version(ctx):
+    ds = _dataset(ctx)
+    chk = _checker(ds)
+    body = chk.body(ctx.body, required=False)
+    name = chk.string(body, "version_name", min_len=1, max_len=32, pattern=NAME)
+    description = chk.description(body)
+    fmt = chk.choice(body, "version_format", ("Default", "CarbonData", "CSV"), default="Default")
+    ratio = chk.string(body, "train_evaluate_sample_ratio", default="1.00")
+    try:
+        if not 0 <= float(ratio) <= 1:
+            raise ValueError
+    except ValueError:
+        chk.fail("Parameter train_evaluate_sample_ratio must be a number from 0 to 1.")
+    options = {
+        "version_format": fmt,
+        "train_evaluate_sample_ratio": ratio,
+        "clear_hard_property": chk.boolean(body, "clear_hard_property", True),
+        "remove_sample_usage": chk.boolean(body, "remove_sample_usage", True),
+        "export_images": chk.boolean(body, "export_images", False),
+    }
+    if ds.status(ctx.now_ms) == CREATING:
+        chk.fail("Dataset %s is still being created." % ds.name)
+    if name is None:
+        name = "V%03d" % (len(ds.versions) + 1)
+        while any(v.name == name for v in ds.versions.values()):
+            name = name + "_1"
+    if any(v.name == name for v in ds.versions.values()):
+        chk.fail("Dataset version %s already exists." % name, "ModelArts.4371")
+    latest = max((v.created_ms for v in ds.versions.values()), default=None)
+    if latest is not None and ctx.now_ms - latest < VERSION_INTERVAL_MS:
+        chk.fail("Only one version can be published per minute.", "ModelArts.4370")
+    version = Version(ctx.ids.alnum(19), name, description, ctx.now_ms,
+                      Progress.through(ctx.now_ms, VERSION_STATUSES, _dwell(ctx, "dataset_version")),
+                      len(ds.samples), ds.annotated(), options)
+    ds.versions[version.id] = version
+    ds.current_version_id = version.id
+    ds.updated_ms = ctx.now_ms
+    return _reply(ds, 201, {"version_id": version.id})
+
+
+def _version(ctx, ds: Dataset) -> Version:
+    version_id = ctx.params["version_id"]
+    version = ds.versions.get(version_id)
+    if version is None:
+        _checker(ds).fail("Dataset version %s does not exist." % version_id, "ModelArts.4353")
+    return version
+
+
+@handler("DeleteDatasetVersion")
+def delete_version(ctx):
+    ds = _dataset(ctx)
+    version = _version(ctx, ds)
+    del ds.versions[version.id]
+    if ds.current_version_id == version.id:
+        ds.current_version_id = next(reversed(ds.versions), None) if ds.versions else None
+    ds.updated_ms = ctx.now_ms
+    return _reply(ds, 204)
+
+
+@handler("ListDatasetVersions")
+def list_versions(ctx):
+    ds = _dataset(ctx)
+    offset, limit = page(ctx.query, _checker(ds), max_limit=100)
+    versions = sorted(ds.versions.values(), key=lambda v: v.created_ms, reverse=True)
+    return _reply(ds, 200, {"versions": [_view_version(ds, v, ctx.now_ms)
+                                         for v in versions[offset:offset + limit]],
+                            "total_number": len(versions)})
+
+
+@handler("ShowDatasetVersion")
+def show_version(ctx):
+    ds = _dataset(ctx)
+    return _reply(ds, 200, _view_version(ds, _version(ctx, ds), ctx.now_ms))
+
+
+# -- synchronisation, import, export -----------------------------------------------------------
+
+@handler("SyncDataSource")
+def sync_data_source(ctx):
+    ds = _dataset(ctx)
+    chk = _checker(ds)
+    if ds.dataset_type in TEXT_TYPES:
+        chk.fail("Text datasets cannot synchronize their data source.")
+    if ds.running("sync", ctx.now_ms):
+        chk.fail("A synchronization task already exists for dataset %s." % ds.name,
+                 "ModelArts.4355")
+    task = _new_task(ctx, ds, "sync", TASK_STATUSES, "dataset_sync", ctx.ids.alnum(19))
+    ds.sync_task_id = task.id
+    return _reply(ds, 200)
+
+
+@handler("ShowSyncStatus")
+def sync_status(ctx):
+    ds = _dataset(ctx)
+    task = ds.tasks.get(ds.sync_task_id) if ds.sync_task_id else None
+    if task is None:
+        return _reply(ds, 200, {"dataset_id": ds.id, "status": "NOT_EXIST"})
+    return _reply(ds, 200, _view_task(ds, task, ctx.now_ms))
+
+
+@handler("CreateImportTask")
+def create_import_task(ctx):
+    ds = _dataset(ctx)
+    chk = _checker(ds)
+    body = chk.body(ctx.body)
+    path = chk.string(body, "import_path", required=True, min_len=1)
+    import_type = chk.choice(body, "import_type", ("dir", "manifest"), default=None)
+    if import_type is None:
+        import_type = "manifest" if path.endswith(".manifest") else "dir"
+    origin = chk.choice(body, "import_origin", ("obs", "dws", "dli", "rds", "mrs", "inference"),
+                        default="obs")
+    if origin == "obs":
+        path = chk.obs_path(path, "import_path",
+                            suffix=".manifest" if import_type == "manifest" else None)
+    for key in ("import_annotations", "import_samples", "final_annotation", "difficult_only"):
+        chk.boolean(body, key)
+    for key in ("included_labels", "excluded_labels"):
+        for raw in chk.array(body, key):
+            _label(chk, raw, ds.dataset_type)
+    if ds.running("import", ctx.now_ms):
+        chk.fail("An import task is already running for dataset %s." % ds.name, "ModelArts.4356")
+    task = _new_task(ctx, ds, "import", TASK_STATUSES, "dataset_import",
+                     "%s_%s" % (ds.id, ctx.ids.alnum(19)), import_path=path,
+                     import_type=1 if import_type == "manifest" else 0, count=0)
+    return _reply(ds, 200, {"task_id": task.id})
+
+
+@handler("ListImportTasks")
+def list_import_tasks(ctx):
+    ds = _dataset(ctx)
+    tasks = [t for t in ds.tasks.values() if t.kind == "import"]
+    tasks.sort(key=lambda t: t.created_ms, reverse=True)
+    return _reply(ds, 200, {"import_tasks": [_view_task(ds, t, ctx.now_ms) for t in tasks],
+                            "total_count": len(tasks)})
+
+
+def _task(ctx, ds: Dataset, kind: str, code: str) -> Task:
+    task = ds.tasks.get(ctx.params["task_id"])
+    if task is None or task.kind != kind:
+        _checker(ds).fail("The %s task %s does not exist." % (kind, ctx.params["task_id"]), code)
+    return task
+
+
+@handler("ShowImportTask")
+def show_import_task(ctx):
+    ds = _dataset(ctx)
+    return _reply(ds, 200, _view_task(ds, _task(ctx, ds, "import", "ModelArts.4357"),
+                                      ctx.now_ms))
+
+
+@handler("CreateExportTask")
+def create_export_task(ctx):
+    ds = _dataset(ctx)
+    chk = _checker(ds)
+    body = chk.body(ctx.body, required=False)
+    params = chk.mapping(body, "export_params")
+    dest = chk.choice(params, "export_dest", ("DIR", "NEW_DATASET"), default="DIR")
+    path = chk.string(body, "path")
+    if dest == "DIR":
+        if path is None:
+            chk.fail("Parameter path is required when exporting to a directory.")
+        path = chk.obs_path(path, "path")
+    else:
+        chk.name(params, "export_new_dataset_name", 100)
+        work = chk.string(params, "export_new_dataset_work_path", required=True)
+        chk.obs_path(work, "export_new_dataset_work_path")
+    export_type = chk.integer(body, "export_type", choices={0, 1, 2, 3}, default=2)
+    export_format = chk.integer(body, "export_format", choices={1, 2}, default=2)
+    chk.choice(body, "annotation_format", ("VOC", "COCO"))
+    chk.choice(body, "source_type_header", ("obs://", "s3://"))
+    version_id = chk.string(body, "version_id")
+    if version_id and version_id not in ds.versions:
+        chk.fail("Dataset version %s does not exist." % version_id, "ModelArts.4353")
+    samples = list(ds.samples.values())
+    if export_type == 0:
+        samples = [s for s in samples if s.labels]
+    elif export_type == 1:
+        samples = [s for s in samples if not s.labels]
+    task = _new_task(ctx, ds, "export", EXPORT_STATUSES, "dataset_export", ctx.ids.alnum(19),
+                     path=path or "", export_type=export_type, export_format=export_format,
+                     version_id=version_id, total=len(samples))
+    return _reply(ds, 200, {"task_id": task.id})
+
+
+@handler("ListExportTasks")
+def list_export_tasks(ctx):
+    ds = _dataset(ctx)
+    tasks = [t for t in ds.tasks.values() if t.kind == "export"]
+    tasks.sort(key=lambda t: t.created_ms, reverse=True)
+    return _reply(ds, 200, {"export_tasks": [_view_task(ds, t, ctx.now_ms) for t in tasks],
+                            "total_count": len(tasks)})
+
+
+@handler("ShowExportTask")
+def show_export_task(ctx):
+    ds = _dataset(ctx)
+    return _reply(ds, 200, _view_task(ds, _task(ctx, ds, "export", "ModelArts.4359"),
+                                      ctx.now_ms))
+
+
+# -- labels ----------------------------------------------------------------------------------
+
+def _labels_in(chk: Checker, body, ds: Dataset) -> list[dict]:
+    raw = chk.array(chk.body(body), "labels", required=True, min_len=1)
+    return [_label(chk, item, ds.dataset_type) for item in raw]
+
+
+def _results(n: int) -> dict:
+    return {"success": True, "results": [{"success": True} for _ in range(n)]}
+
+
+@handler("CreateLabels")
+def create_labels(ctx):
+    ds = _dataset(ctx)
+    chk = _checker(ds)
+    labels = _labels_in(chk, ctx.body, ds)
+    seen = set()
+    for label in labels:
+        if label["name"] in ds.labels or label["name"] in seen:
+            chk.fail("Label %s already exists." % label["name"], "ModelArts.4411")
+        seen.add(label["name"])
+    for label in labels:
+        ds.labels[label["name"]] = label
+    ds.updated_ms = ctx.now_ms
+    return _reply(ds, 200, _results(len(labels)))
+
+
+def _rename(ds: Dataset, old: str, new: str) -> None:
+    label = ds.labels.pop(old)
+    label["name"] = new
+    ds.labels[new] = label
+    for sample in ds.samples.values():
+        for tag in sample.labels:
+            if tag.get("name") == old:
+                tag["name"] = new
+
+
+def _apply_property(chk: Checker, ds: Dataset, name: str, prop: dict) -> None:
+    new_name = prop.pop("@modelarts:rename_to", None)
+    if new_name is not None:
+        if not isinstance(new_name, str) or not new_name:
+            chk.fail("@modelarts:rename_to must be a non-empty string.")
+        if new_name != name and new_name in ds.labels:
+            chk.fail("Label %s already exists." % new_name, "ModelArts.4411")
+    ds.labels[name]["property"].update(prop)
+    if new_name and new_name != name:
+        _rename(ds, name, new_name)
+
+
+@handler("UpdateLabels")
+def update_labels(ctx):
+    ds = _dataset(ctx)
+    chk = _checker(ds)
+    labels = _labels_in(chk, ctx.body, ds)
+    for label in labels:
+        if label["name"] not in ds.labels:
+            chk.fail("Label %s does not exist." % label["name"], "ModelArts.4410")
+    for label in labels:
+        _apply_property(chk, ds, label["name"], dict(label["property"]))
+    ds.updated_ms = ctx.now_ms
+    return _reply(ds, 200, _results(len(labels)))
+
+
+@handler("UpdateLabel")
+def update_label(ctx):
+    ds = _dataset(ctx)
+    chk = _checker(ds)
+    name = ctx.params["label_name"]
+    prop = chk.body(ctx.body)
+    for key in prop:
+        if not str(key).startswith("@modelarts:"):
+            chk.fail("Label property keys start with @modelarts:, not %r." % key)
+    if name not in ds.labels:
+        chk.fail("Label %s does not exist." % name, "ModelArts.4410")
+    _apply_property(chk, ds, name, dict(prop))
+    ds.updated_ms = ctx.now_ms
+    return _reply(ds, 204)
+
+
+def _drop_label(ds: Dataset, name: str, with_samples: bool) -> None:
+    del ds.labels[name]
+    for sample_id, sample in list(ds.samples.items()):
+        names = {t.get("name") for t in sample.labels}
+        if name not in names:
+            continue
+        if with_samples and names == {name}:
+            del ds.samples[sample_id]
+        else:
+            sample.labels = [t for t in sample.labels if t.get("name") != name]
+
+
+@handler("DeleteLabels")
+def delete_labels(ctx):
+    ds = _dataset(ctx)
+    chk = _checker(ds)
+    policy = ctx.query.get("delete_policy", "0")
+    if policy not in ("0", "1", "2"):
+        chk.fail("Parameter delete_policy must be 0, 1 or 2.")
+    raw = chk.array(chk.body(ctx.body), "labels", required=True, min_len=1)
+    names = []
+    for item in raw:
+        if not isinstance(item, dict):
+            chk.fail("Each label must be an object.")
+        names.append(chk.string(item, "name", required=True, min_len=1))
+    for name in names:
+        if name not in ds.labels:
+            chk.fail("Label %s does not exist." % name, "ModelArts.4410")
+    for name in dict.fromkeys(names):
+        _drop_label(ds, name, with_samples=policy != "0")
+    ds.updated_ms = ctx.now_ms
+    return _reply(ds, 200, {"success": True})
+
+
+@handler("DeleteLabelAndSamples")
+def delete_label_and_samples(ctx):
+    ds = _dataset(ctx)
+    chk = _checker(ds)
+    name = ctx.params["label_name"]
+    if ctx.query.get("delete_source") not in (None, "true", "false"):
+        chk.fail("Parameter delete_source must be true or false.")
+    if name not in ds.labels:
+        chk.fail("Label %s does not exist." % name, "ModelArts.4410")
+    _drop_label(ds, name, with_samples=True)
+    ds.updated_ms = ctx.now_ms
+    return _reply(ds, 204)
+
+
+@handler("ListLabels")
+def list_labels(ctx):
+    ds = _dataset(ctx)
+    labels = [dict(v) for v in ds.labels.values()]
+    return _reply(ds, 200, {"labels": labels, "total_number": len(labels)})
+
+
+# -- samples ---------------------------------------------------------------------------------
+
+@handler("UploadSamples")
+def upload_samples(ctx):
+    ds = _dataset(ctx)
+    chk = _checker(ds)
+    body = chk.body(ctx.body)
+    raw = chk.array(body, "samples", required=True, min_len=1, max_len=1000)
+    chk.boolean(body, "final_annotation")
+    new: list[Sample] = []
+    names = set()
+    for item in raw:
+        if not isinstance(item, dict):
+            chk.fail("Each sample must be an object.")
+        name = chk.string(item, "name", required=True, min_len=1, max_len=1024)
+        if "/" in name or name in (".", ".."):
+            chk.fail("Sample name %r must be a file name, not a path." % name)
+        sample_type = chk.integer(item, "sample_type", choices=SAMPLE_TYPES, default=0)
+        data = chk.string(item, "data", required=True)
+        try:
+            content = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            chk.fail("Sample %s: data must be base64." % name)
+        tags = []
+        for tag in chk.array(item, "labels"):
+            tags.append(_label(chk, tag, ds.dataset_type))
+        metadata = chk.mapping(item, "metadata")
+        source = ds.work_path + name
+        sample_id = hashlib.md5(source.encode()).hexdigest()
+        if sample_id in ds.samples or name in names:
+            chk.fail("Sample %s already exists." % name, "ModelArts.4422")
+        names.add(name)
+        new.append(Sample(sample_id, name, sample_type, tags, dict(metadata),
+                          "obs:/" + source, ctx.now_ms, len(content)))
+    results = []
+    for sample in new:
+        for tag in sample.labels:
+            if tag["name"] not in ds.labels:
+                ds.labels[tag["name"]] = {"name": tag["name"], "type": tag["type"],
+                                          "property": {}, "attributes": []}
+        ds.samples[sample.id] = sample
+        results.append({"success": True, "name": ds.work_path + sample.name,
+                        "info": sample.id})
+    ds.updated_ms = ctx.now_ms
+    return _reply(ds, 200, {"success": True, "results": results})
+
+
+@handler("DeleteSamples")
+def delete_samples(ctx):
+    ds = _dataset(ctx)
+    chk = _checker(ds)
+    body = chk.body(ctx.body)
+    ids = chk.array(body, "samples", required=True, min_len=1)
+    chk.boolean(body, "delete_source")
+    for sample_id in ids:
+        if not isinstance(sample_id, str):
+            chk.fail("Each sample must be given by its id (a string).")
+        if sample_id not in ds.samples:
+            chk.fail("Sample %s does not exist." % sample_id, "ModelArts.4420")
+    for sample_id in dict.fromkeys(ids):
+        del ds.samples[sample_id]
+    ds.updated_ms = ctx.now_ms
+    return _reply(ds, 200, {"success": True, "results": [{"success": True} for _ in ids]})
+
+
+@handler("ListSamples")
+def list_samples(ctx):
+    ds = _dataset(ctx)
+    chk = _checker(ds)
+    offset, limit = page(ctx.query, chk, max_limit=500)
+    samples = list(ds.samples.values())
+    state = ctx.query.get("sample_state")
+    if state:
+        if state not in (LABELED, UNLABELED):
+            chk.fail("Parameter sample_state must be __ALL__ or __NONE__ here.")
+        samples = [s for s in samples if bool(s.labels) == (state == LABELED)]
+    label = ctx.query.get("label_name")
+    if label:
+        samples = [s for s in samples if any(t.get("name") == label for t in s.labels)]
+    return _reply(ds, 200, {"sample_count": len(samples),
+                            "samples": [_view_sample(s) for s in samples[offset:offset + limit]]})
+
+
+@handler("ShowSample")
+def show_sample(ctx):
+    ds = _dataset(ctx)
+    sample = ds.samples.get(ctx.params["sample_id"])
+    if sample is None:
+        _checker(ds).fail("Sample %s does not exist." % ctx.params["sample_id"], "ModelArts.4420")
+    return _reply(ds, 200, _view_sample(sample))

@@ -1,0 +1,50 @@
+"""Handlers register here under their catalog operation id: one row, one handler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from simulator import catalog
+
+HANDLERS: dict[str, object] = {}
+
+
+@dataclass
+class Reply:
+    """What a handler answers: status and body, and the resource it touched (for the trace)."""
+    status: int = 200
+    body: object = None  # JSON-able; None means an empty body
+    resource_id: str | None = None
+    resource_name: str | None = None
+    headers: dict = field(default_factory=dict)
+
+
+def handler(operation_id: str):
+    if operation_id not in catalog.BY_ID:
+        raise KeyError(f"{operation_id} is not in simulator/catalog.py")
+
+    def register(fn):
+        if operation_id in HANDLERS:
+            raise KeyError(f"{operation_id} has two handlers")
+        HANDLERS[operation_id] = fn
+        return fn
+
+    return register
+
+
+def implemented(operation_id: str) -> bool:
+    load_all()
+    return operation_id in HANDLERS
+
+
+_FAMILY_MODULES = (
+    "simulator.modelarts.datasets",
+    "simulator.cts.api",
+    "simulator.identity.iam",
+)
+
+
+def load_all() -> None:
+    import importlib
+    for name in _FAMILY_MODULES:
+        importlib.import_module(name)

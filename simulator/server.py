@@ -1,0 +1,52 @@
+"""Serving the app with waitress: in the foreground (the CLI) or on a thread (tests, bench)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from waitress.server import create_server
+
+from simulator.app import create_app
+from simulator.core import Simulator
+from simulator.settings import Settings
+
+
+@dataclass
+class RunningServer:
+    endpoint: str
+    port: int
+    sim: Simulator
+    _server: object
+    _thread: threading.Thread
+
+    def stop(self) -> None:
+        self._server.close()
+        self._thread.join(timeout=10)
+        self.sim.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def build_server(settings: Settings, sim: Simulator | None = None):
+    sim = sim or Simulator(settings)
+    app = create_app(settings, sim)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    server = create_server(app, host=settings.host, port=settings.port,
+                           threads=settings.threads, ident="modelarts-sim",
+                           clear_untrusted_proxy_headers=True)
+    return sim, server
+
+
+def start_in_thread(settings: Settings | None = None, sim: Simulator | None = None) -> RunningServer:
+    settings = settings or Settings(port=0)
+    sim, server = build_server(settings, sim)
+    port = server.effective_port
+    thread = threading.Thread(target=server.run, name="modelarts-sim", daemon=True)
+    thread.start()
+    return RunningServer("http://%s:%d" % (settings.host, port), port, sim, server, thread)

@@ -1,0 +1,136 @@
+"""Every knob of the simulator, from defaults < TOML file < environment < command line.
+
+Each field is also an environment variable ``MODELARTS_SIM_<FIELD>`` (upper case) and a key of
+the TOML file given with ``--config``; tables in the file (``[lifecycle]``) hold the dwell times.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_PORT = 9550
+AUTH_MODES = ("strict", "lenient", "off")
+ENV_PREFIX = "MODELARTS_SIM_"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _default_dwell() -> dict[str, float]:
+    # seconds a resource spends in each asynchronous status before it moves on
+    return {
+        "dataset_create": 1.0,
+        "dataset_import": 1.5,
+        "dataset_export": 1.5,
+        "dataset_sync": 1.5,
+        "dataset_version": 1.5,
+    }
+
+
+@dataclass
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    data_dir: str | None = None  # None: everything in memory
+    auth: str = "strict"
+    region: str = "cn-north-4"
+    accounts: str | None = None  # None: the packaged fixtures/accounts.toml
+    tracing: bool = True  # off only for benchmarks that measure what tracing costs
+    threads: int = 8
+    seed: int | None = None
+    trace_retention_days: int = 7
+    signature_max_skew_s: int = 900
+    token_ttl_s: int = 86400
+    incident_min_status: int = 500  # a response at or above this status is rated "incident"
+    warning_min_status: int = 400
+    trust_forwarded_for: bool = False  # take source_ip from X-Forwarded-For (behind a proxy)
+    lifecycle: dict[str, float] = field(default_factory=_default_dwell)
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        if self.auth not in AUTH_MODES:
+            raise SettingsError(f"auth must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
+        if not (0 <= int(self.port) <= 65535):
+            raise SettingsError(f"port must be 0..65535, not {self.port}")
+        if self.threads < 1:
+            raise SettingsError("threads must be at least 1")
+        for name, seconds in self.lifecycle.items():
+            if float(seconds) < 0:
+                raise SettingsError(f"lifecycle.{name} must not be negative")
+
+    @property
+    def data_path(self) -> Path | None:
+        return Path(self.data_dir) if self.data_dir else None
+
+    @classmethod
+    def load(cls, overrides: dict | None = None, env: dict | None = None,
+             config: str | None = None) -> "Settings":
+        """Build settings from a TOML file, the environment and explicit overrides (CLI)."""
+        env = os.environ if env is None else env
+        values: dict = {}
+        config = config or env.get(ENV_PREFIX + "CONFIG")
+        if config:
+            try:
+                with open(config, "rb") as fh:
+                    values.update(tomllib.load(fh))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise SettingsError(f"cannot read config file {config}: {exc}") from exc
+        for f in dataclasses.fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and f.name != "lifecycle":
+                values[f.name] = raw
+        for key, value in (overrides or {}).items():
+            if value is not None:
+                values[key] = value
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, values: dict) -> "Settings":
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
+        kwargs = {}
+        for name, value in values.items():
+            kwargs[name] = _coerce(name, known[name], value)
+        if "lifecycle" in kwargs:
+            merged = _default_dwell()
+            merged.update(kwargs["lifecycle"])
+            kwargs["lifecycle"] = merged
+        return cls(**kwargs)
+
+
+def _coerce(name, f, value):
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    try:
+        if name == "lifecycle":
+            if not isinstance(value, dict):
+                raise SettingsError("lifecycle must be a table of dwell times")
+            return {str(k): float(v) for k, v in value.items()}
+        if kind.startswith("bool"):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise SettingsError(f"{name} must be true or false, not {value!r}")
+        if kind.startswith("int"):
+            if value == "" and "None" in kind:
+                return None
+            return int(value)
+        if kind.startswith("str"):
+            return None if value in ("", None) else str(value)
+        return value
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, SettingsError):
+            raise
+        raise SettingsError(f"{name}: {exc}") from exc
