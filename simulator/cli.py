@@ -74,7 +74,7 @@ def serve(args) -> int:
 
     settings = _settings(args)
     sim, server = build_server(settings)
-    port = server.effective_port
+    port = int(server.effective_port)
     endpoint = "http://%s:%d" % (settings.host, port)
     user = sim.directory.default_user()
     project = sim.directory.home_project(user.domain, settings.region)

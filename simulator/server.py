@@ -46,7 +46,7 @@ def build_server(settings: Settings, sim: Simulator | None = None):
 def start_in_thread(settings: Settings | None = None, sim: Simulator | None = None) -> RunningServer:
     settings = settings or Settings(port=0)
     sim, server = build_server(settings, sim)
-    port = server.effective_port
+    port = int(server.effective_port)
     thread = threading.Thread(target=server.run, name="modelarts-sim", daemon=True)
     thread.start()
     return RunningServer("http://%s:%d" % (settings.host, port), port, sim, server, thread)

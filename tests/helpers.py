@@ -1,0 +1,137 @@
+"""Test helpers: fixture accounts, a signing client for the in-process app, expected records."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import orjson
+
+from simulator.identity import signing
+
+DOMAIN = {"id": "f3c95789ace1a9542c5d6baed2eac902", "name": "acme"}
+PROJECT_ID = "cbf27734ac1035250b66402800e03d2c"
+OTHER_PROJECT_ID = "e0a3a91f2346cc13fc27ed12b10877a9"  # acme's ap-southeast-1 project
+GLOBEX_PROJECT_ID = "9394235bbaccfd8a1328d49db94fdc5d"
+USERS = {
+    "admin": {"id": "f1260ebc7d56ab567714dc919b27dbdf", "ak": "EA9DJ2SB8WQEE7QK29UO",
+              "sk": "kw3GC3fNjXfKqJvdzrUCQ2ZYW8goUlFAFI1jRPrw", "password": "Admin@12345"},
+    "developer": {"id": "6caf76a5703598aec280ad3729a6f2e7", "ak": "QQRXI6VBTCJBS73Z4Z61",
+                  "sk": "bjg9ENCc4DAVdSreYMzZOu8Ndx7RNX5XRBW0ArfV",
+                  "password": "Developer@12345"},
+    "auditor": {"id": "3f0c9931918c40bfd670c342c6cce996", "ak": "NUMLHM5ZME0K1Y5G3C40",
+                "sk": "kYqqBv4IoMsPNxjZJDo9kNuCoWCobeXm3TNy4wFT", "password": "Auditor@12345"},
+    "mallory": {"id": "b14fe2f9cf6a43ec5250cf7c262ca905", "ak": "IBYO1C2CT8I6RZ17OL7A",
+                "sk": "13IL3c31u0LvVWVh70052lqMSPjlC0dtfUVevvIV", "password": "Mallory@12345",
+                "domain": {"id": "33ad2150460f661f900f5390875004e9", "name": "globex"}},
+}
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+FROZEN_MS = 1_795_000_000_000  # 2026-11-18T08:26:40Z: tests run on a frozen clock
+USER_AGENT = "modelarts-sim-tests/1.0"
+
+
+class SignedClient:
+    """Calls the in-process app the way huaweicloudsdkcore would: AK/SK-signed JSON."""
+
+    def __init__(self, app, user="admin", project_id=PROJECT_ID):
+        self.app = app
+        self.http = app.test_client()
+        self.user = user
+        self.project_id = project_id
+        self.sim = app.extensions["modelarts_sim"]
+
+    def as_user(self, user: str) -> "SignedClient":
+        return SignedClient(self.app, user, self.project_id)
+
+    def call(self, method: str, path: str, body=None, query: dict | None = None,
+             headers: dict | None = None, raw: bytes | None = None):
+        path = path.replace("{project_id}", self.project_id)
+        qs = urlencode(query or {}, doseq=True)
+        url = "http://localhost" + path + ("?" + qs if qs else "")
+        data = raw if raw is not None else (orjson.dumps(body) if body is not None else b"")
+        base = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
+                "X-Project-Id": self.project_id}
+        base.update(headers or {})
+        u = USERS[self.user]
+        signed = signing.sign(method, url, base, data, u["ak"], u["sk"],
+                              self.sim.clock.now_ms())
+        return self.http.open(path + ("?" + qs if qs else ""), method=method, data=data,
+                              headers=signed)
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.call("POST", path, body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.call("PUT", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.call("DELETE", path, **kw)
+
+    def traces(self, **query) -> list[dict]:
+        query.setdefault("limit", 200)
+        resp = self.get("/v3/{project_id}/traces", query=query)
+        assert resp.status_code == 200, resp.json
+        return resp.json["traces"]
+
+    def last_trace(self) -> dict:
+        found = self.traces(limit=1)
+        assert found, "no trace was recorded"
+        return found[0]
+
+
+def user_object(name: str) -> dict:
+    u = USERS[name]
+    domain = u.get("domain", DOMAIN)
+    return {
+        "id": u["id"], "name": name, "user_name": name, "type": "User",
+        "account_id": domain["id"], "domain": dict(domain), "access_key_id": u["ak"],
+        "principal_id": u["id"], "principal_urn": "iam::%s:user:%s" % (domain["id"], name),
+        "principal_is_root_user": "false",
+    }
+
+
+def expected_record(actual: dict, *, trace_name, operation_id, resource_id, resource_name,
+                    code, request, response, user="admin", rating=None, read_only=False,
+                    resource_type="dataset", api_version="v2", time=FROZEN_MS,
+                    project_id=PROJECT_ID, error_code=None, request_id=None) -> dict:
+    """The whole record a call must leave. trace_id is the one thing a test cannot know ahead:
+    it is checked for shape and taken from the actual record."""
+    assert UUID.match(actual.get("trace_id", "")), actual.get("trace_id")
+    status = int(code)
+    domain = USERS[user].get("domain", DOMAIN)
+    return {
+        "trace_id": actual["trace_id"],
+        "trace_name": trace_name,
+        "trace_rating": rating or ("normal" if status < 400 else
+                                   "warning" if status < 500 else "incident"),
+        "trace_type": "ApiCall",
+        "service_type": "ModelArts",
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "resource_name": resource_name,
+        "time": time,
+        "record_time": time,
+        "request": "" if request is None else orjson.dumps(request).decode(),
+        "response": "" if response is None else orjson.dumps(response).decode(),
+        "code": str(code),
+        "api_version": api_version,
+        "message": None,
+        "source_ip": "127.0.0.1",
+        "request_id": request_id or actual.get("request_id"),
+        "location_info": error_code,
+        "endpoint": None,
+        "resource_url": None,
+        "user": user_object(user),
+        "enterprise_project_id": "0",
+        "read_only": read_only,
+        "operation_id": operation_id,
+        "tracker_name": "system",
+        "project_id": project_id,
+        "domain_id": domain["id"],
+        "event_type": "system",
+        "user_agent": USER_AGENT,
+    }
