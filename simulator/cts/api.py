@@ -64,10 +64,9 @@ def list_traces(ctx):
         marker = None
         nxt = q.get("next")
         if nxt:
-            at = store.position(ctx.project.id, nxt)
-            if at is None:
+            marker = store.position(ctx.project.id, nxt)
+            if marker is None:
                 raise _bad("next: no trace %r in this project (it may have expired)" % nxt)
-            marker = (at, nxt)
         filters = {name: q[name] for name in FILTERS if q.get(name)}
         page = store.query(ctx.project.id, category=trace_type, tracker_name=tracker,
                            after_ms=max(frm, oldest - 1), before_ms=to, filters=filters,

@@ -1,4 +1,8 @@
-"""The trace store: SQLite (WAL on disk, or in memory), keyset pagination on (time, trace_id).
+"""The trace store: SQLite (WAL on disk, or in memory), keyset pagination on (time, seq).
+
+seq is the insertion order (the rowid): among traces of the same millisecond the one recorded
+last comes first, so "newest first" holds even on a frozen clock. The marker a client sees is
+still the trace_id of the page's last trace.
 
 Every ListTraces filter has its own composite index led by the columns every query pins
 (project, category, tracker), so a page costs an index range scan, never a table scan or OFFSET.
@@ -40,7 +44,7 @@ CREATE TABLE IF NOT EXISTS traces (
     record BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS traces_by_time
-    ON traces (project_id, category, tracker_name, time, trace_id);
+    ON traces (project_id, category, tracker_name, time);
 CREATE TABLE IF NOT EXISTS operators (
     project_id TEXT NOT NULL, user_name TEXT NOT NULL, last_seen INTEGER NOT NULL,
     PRIMARY KEY (project_id, user_name)
@@ -51,7 +55,7 @@ CREATE TABLE IF NOT EXISTS resource_types (
 );
 """ + "".join(
     "CREATE INDEX IF NOT EXISTS traces_by_{c} ON traces "
-    "(project_id, category, tracker_name, {c}, time, trace_id);\n".format(c=col)
+    "(project_id, category, tracker_name, {c}, time);\n".format(c=col)
     for col in FILTERS.values())
 
 DAY_MS = 86_400_000
@@ -141,16 +145,16 @@ class TraceStore:
                                    (trace_id,)).fetchone()
         return orjson.loads(row[0]) if row else None
 
-    def position(self, project_id: str, trace_id: str) -> int | None:
-        """The time of a trace of this project (a pagination marker), or None."""
+    def position(self, project_id: str, trace_id: str) -> tuple[int, int] | None:
+        """(time, seq) of a trace of this project (a pagination marker), or None."""
         with self._lock:
-            row = self._db.execute("SELECT time FROM traces WHERE trace_id = ? AND project_id = ?",
-                                   (trace_id, project_id)).fetchone()
-        return row[0] if row else None
+            row = self._db.execute("SELECT time, seq FROM traces WHERE trace_id = ? "
+                                   "AND project_id = ?", (trace_id, project_id)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def query(self, project_id: str, *, category: str = "system", tracker_name: str = "system",
               after_ms: int, before_ms: int, filters: dict[str, str] | None = None,
-              limit: int = 10, marker: tuple[int, str] | None = None,
+              limit: int = 10, marker: tuple[int, int] | None = None,
               trace_id: str | None = None) -> Page:
         """Newest first: time in (after_ms, before_ms), all filters equal, older than marker."""
         sql = ["SELECT trace_id, record FROM traces WHERE project_id = ? AND category = ? "
@@ -165,9 +169,9 @@ class TraceStore:
             sql.append("AND %s = ?" % FILTERS[name])
             args.append(value)
         if marker is not None:
-            sql.append("AND (time < ? OR (time = ? AND trace_id < ?))")
+            sql.append("AND (time < ? OR (time = ? AND seq < ?))")
             args += [marker[0], marker[0], marker[1]]
-        sql.append("ORDER BY time DESC, trace_id DESC LIMIT ?")
+        sql.append("ORDER BY time DESC, seq DESC LIMIT ?")
         args.append(limit + 1)
         with self._lock:
             rows = self._db.execute(" ".join(sql), args).fetchall()

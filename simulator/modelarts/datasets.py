@@ -214,7 +214,7 @@ def _view_sample(s: Sample) -> dict:
 def _view_task(ds: Dataset, task: Task, now: int) -> dict:
     status = task.progress.status(now)
     done = task.progress.done(now)
-    elapsed = max(0, min(now, task.progress.done_ms) - task.created_ms) // 1000
+    elapsed = round(max(0, min(now, task.progress.done_ms) - task.created_ms) / 1000)
     if task.kind == "import":
         return {"task_id": task.id, "dataset_id": ds.id, "status": status,
                 "import_path": task.details["import_path"],
@@ -255,8 +255,10 @@ def _new_task(ctx, ds: Dataset, kind: str, statuses, dwell: str, task_id: str, *
 def create_dataset(ctx):
     chk = Checker(INVALID)
     body = chk.body(ctx.body)
+    # a refused create still names what the caller asked for
+    asked = body.get("dataset_name")
+    chk.resource_name = asked if isinstance(asked, str) else None
     name = chk.name(body, "dataset_name", 100)
-    chk.resource_name = name
     dataset_type = chk.integer(body, "dataset_type", choices=DATASET_TYPES, default=0)
     description = chk.description(body)
     sources = chk.array(body, "data_sources", required=True, min_len=1)
