@@ -1,4 +1,4 @@
-"""`modelarts-sim serve | accounts`"""
+"""`modelarts-sim serve | accounts | coverage`"""
 
 from __future__ import annotations
 
@@ -34,12 +34,18 @@ def main(argv=None) -> int:
     acc.add_argument("--accounts", help="accounts TOML file")
     acc.add_argument("--config", help="settings TOML file")
     acc.add_argument("--json", action="store_true", help="as JSON")
+    cov = sub.add_parser("coverage", help="print the coverage table (from the catalog)")
+    cov.add_argument("--markdown", action="store_true", help="as docs/coverage.md holds it")
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
             return serve(args)
         if args.command == "accounts":
             return accounts(args)
+        if args.command == "coverage":
+            from simulator import coverage
+            sys.stdout.write(coverage.markdown() if args.markdown else coverage.text())
+            return 0
     except (SettingsError, AccountsError) as exc:
         print("modelarts-sim: %s" % exc, file=sys.stderr)
         return 2

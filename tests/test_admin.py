@@ -1,0 +1,89 @@
+"""The /_sim controls, and hostile or odd requests that must never get a 500 or a stack trace."""
+
+import orjson
+
+from tests.helpers import FROZEN_MS
+
+DS = "/v2/{project_id}/datasets"
+CREATE = {"dataset_name": "d", "data_sources": [{"data_path": "/bk1/in/"}],
+          "work_path": "/bk1/out/", "work_path_type": 0}
+
+
+def test_health(app):
+    body = app.test_client().get("/_sim/health").json
+    assert body == {"status": "ok", "version": "0.1.0", "region": "cn-north-4", "auth": "strict",
+                    "clock": {"now": FROZEN_MS, "frozen": True}, "traces": 0}
+
+
+def test_clock_controls(app):
+    http = app.test_client()
+    assert http.post("/_sim/clock", json={"action": "advance", "seconds": 90}).json == {
+        "now": FROZEN_MS + 90_000, "frozen": True}
+    assert http.post("/_sim/clock", json={"action": "freeze", "at": FROZEN_MS}).json == {
+        "now": FROZEN_MS, "frozen": True}
+    resumed = http.post("/_sim/clock", json={"action": "resume"}).json
+    assert resumed["frozen"] is False and resumed["now"] >= FROZEN_MS
+    for bad in ({"action": "rewind"}, {"action": "advance", "seconds": -1},
+                {"action": "advance", "seconds": "1"}, {"action": "freeze", "at": "x"}, [1]):
+        resp = http.post("/_sim/clock", json=bad)
+        assert resp.status_code == 400 and "error" in resp.json
+    assert http.post("/_sim/clock", data=b"{").status_code == 400
+    assert http.get("/_sim/clock").json["frozen"] is False
+
+
+def test_reset_returns_to_the_fixtures(client, app):
+    assert client.post(DS, CREATE).status_code == 201
+    assert app.test_client().post("/_sim/reset").json == {"status": "reset"}
+    assert client.get(DS).json["total_number"] == 0
+    assert client.traces() == []
+
+
+def test_unknown_path_and_method_answer_like_api_gateway(app):
+    http = app.test_client()
+    for resp in (http.get("/v2/x/nothing-here"), http.patch("/v2/x/datasets"),
+                 http.get("/v9/whatever")):
+        assert resp.status_code == 404
+        assert set(resp.json) == {"error_code", "error_msg", "request_id"}
+        assert resp.json["error_code"] == "APIGW.0101"
+
+
+def test_oversized_body_is_refused_cleanly(client):
+    resp = client.call("POST", DS, raw=b"{" + b" " * (33 * 1024 * 1024) + b"}")
+    assert resp.status_code == 413 and resp.json["error_code"] == "APIGW.0201"
+
+
+def test_hostile_values_get_clear_errors(client):
+    cases = [
+        {"dataset_name": "a" * 10000},
+        {"dataset_name": "\u0000\ud7ff"},
+        {"dataset_name": 5},
+        {"data_sources": "nope"},
+        {"data_sources": [None]},
+        {"data_sources": [{"data_type": True}]},
+        {"labels": [[]]},
+        {"labels": [{"name": {"x": 1}}]},
+    ]
+    for change in cases:
+        resp = client.post(DS, {**CREATE, **change})
+        assert resp.status_code == 400, change
+        assert resp.json["error_code"] == "ModelArts.4396", (change, resp.json)
+        assert "Traceback" not in resp.get_data(as_text=True)
+
+
+def test_unicode_label_names_in_the_path(client):
+    ds = client.post(DS, CREATE).json["dataset_id"]
+    url = DS + "/%s/data-annotations/labels" % ds
+    assert client.post(url, {"labels": [{"name": "猫"}]}).status_code == 200
+    resp = client.put(url + "/%E7%8C%AB", {"@modelarts:color": "#000000"})
+    assert resp.status_code == 204, resp.json
+    assert client.get(url).json["labels"][0]["property"] == {"@modelarts:color": "#000000"}
+
+
+def test_secrets_never_reach_a_trace(client):
+    body = {**CREATE, "dataset_name": "s1", "password": "hunter2",
+            "data_sources": [{"data_path": "/bk1/in/", "source_info": {"secret_key": "abc",
+                                                                       "token": "MIIxyz"}}]}
+    assert client.post(DS, body).status_code == 201
+    raw = orjson.dumps(client.last_trace()).decode()
+    assert "hunter2" not in raw and "MIIxyz" not in raw and '"abc"' not in raw
+    assert raw.count("******") == 3
