@@ -5,6 +5,8 @@ One instance serves one app (and one generator run). Handlers reach it through t
 
 from __future__ import annotations
 
+import os
+import pickle
 import threading
 
 from simulator.clock import Clock
@@ -34,6 +36,7 @@ class Simulator:
         self._states: dict[tuple[str, str], object] = {}
         self._state_factories: dict[str, object] = {}
         self._recorded = 0
+        self._load_resources()
 
     # -- resources -----------------------------------------------------------------------------
     def register_state(self, family: str, factory) -> None:
@@ -51,6 +54,9 @@ class Simulator:
         with self.lock:
             self._states.clear()
             self.traces.clear()
+            path = self._state_path()
+            if path is not None and path.exists():
+                path.unlink()
             self.directory = Directory.load(self.settings.accounts)
             self.tokens = TokenStore(self.directory, self.ids, self.clock,
                                      self.settings.token_ttl_s)
@@ -67,5 +73,37 @@ class Simulator:
             self.traces.purge(self.clock.now_ms())
         return rec
 
+    # -- persistence (with --data-dir) ----------------------------------------------------------
+    _STATE_FILE = "resources.pickle"
+    _STATE_VERSION = 1
+
+    def _state_path(self):
+        data = self.settings.data_path
+        return data / self._STATE_FILE if data else None
+
+    def _load_resources(self) -> None:
+        path = self._state_path()
+        if path is None or not path.exists():
+            return
+        with open(path, "rb") as fh:
+            saved = pickle.load(fh)  # the simulator's own file in the user's data dir
+        if saved.get("version") == self._STATE_VERSION:
+            self._states.update(saved["states"])
+
+    def save_resources(self) -> None:
+        """Write every project's resources next to the trace store (atomically)."""
+        path = self._state_path()
+        if path is None:
+            return
+        tmp = path.with_suffix(".tmp")
+        with self.lock:
+            blob = pickle.dumps({"version": self._STATE_VERSION, "states": self._states})
+        with open(tmp, "wb") as fh:
+            fh.write(blob)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
     def close(self) -> None:
+        self.save_resources()
         self.traces.close()

@@ -28,6 +28,12 @@ def _start(*args, env=None):
     first = proc.stdout.readline()
     match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", first)
     assert match, first + proc.stderr.read()
+    proc.banner = first
+    while "  project" not in proc.banner:  # the banner ends with the project line
+        line = proc.stdout.readline()
+        if not line:
+            break
+        proc.banner += line
     return proc, match.group(1)
 
 
@@ -35,7 +41,7 @@ def _stop(proc):
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
-    return out
+    return proc.banner + out
 
 
 def _create_label_dataset(endpoint, name):
@@ -61,7 +67,7 @@ def test_serve_prints_endpoint_and_credentials_and_stops_cleanly():
     assert "traces committed" in out
 
 
-def test_traces_survive_a_restart_with_a_data_dir(tmp_path):
+def test_traces_and_resources_survive_a_restart_with_a_data_dir(tmp_path):
     proc, endpoint = _start("--data-dir", str(tmp_path))
     try:
         assert _create_label_dataset(endpoint, "kept").status_code == 201
@@ -71,6 +77,9 @@ def test_traces_survive_a_restart_with_a_data_dir(tmp_path):
     proc, endpoint = _start("--data-dir", str(tmp_path))
     try:
         assert requests.get(endpoint + "/_sim/health", timeout=5).json()["traces"] == 1
+        # the dataset came back too: its name is taken
+        again = _create_label_dataset(endpoint, "kept")
+        assert again.status_code == 400 and again.json()["error_code"] == "ModelArts.4351"
     finally:
         _stop(proc)
 
