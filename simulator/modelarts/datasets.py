@@ -519,13 +519,17 @@ def create_import_task(ctx):
     return _reply(ds, 200, {"task_id": task.id})
 
 
+def _list_tasks(ctx, kind: str) -> Reply:
+    ds = _dataset(ctx)
+    tasks = sorted((t for t in ds.tasks.values() if t.kind == kind),
+                   key=lambda t: t.created_ms, reverse=True)
+    return _reply(ds, 200, {kind + "_tasks": [_view_task(ds, t, ctx.now_ms) for t in tasks],
+                            "total_count": len(tasks)})
+
+
 @handler("ListImportTasks")
 def list_import_tasks(ctx):
-    ds = _dataset(ctx)
-    tasks = [t for t in ds.tasks.values() if t.kind == "import"]
-    tasks.sort(key=lambda t: t.created_ms, reverse=True)
-    return _reply(ds, 200, {"import_tasks": [_view_task(ds, t, ctx.now_ms) for t in tasks],
-                            "total_count": len(tasks)})
+    return _list_tasks(ctx, "import")
 
 
 def _task(ctx, ds: Dataset, kind: str, code: str) -> Task:
@@ -578,11 +582,7 @@ def create_export_task(ctx):
 
 @handler("ListExportTasks")
 def list_export_tasks(ctx):
-    ds = _dataset(ctx)
-    tasks = [t for t in ds.tasks.values() if t.kind == "export"]
-    tasks.sort(key=lambda t: t.created_ms, reverse=True)
-    return _reply(ds, 200, {"export_tasks": [_view_task(ds, t, ctx.now_ms) for t in tasks],
-                            "total_count": len(tasks)})
+    return _list_tasks(ctx, "export")
 
 
 @handler("ShowExportTask")
