@@ -100,7 +100,8 @@ def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict) -> Re
     op = rows[-1]
 
     caller: Caller | None = None
-    if rows[0].auth != "none":
+    presented = "x-auth-token" in raw.headers or "authorization" in raw.headers
+    if rows[0].auth == "required" or (rows[0].auth == "optional" and presented):
         try:
             caller = sim.auth.authenticate(raw)
         except AuthError as exc:

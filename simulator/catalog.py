@@ -52,7 +52,9 @@ class Operation:
     summary: str
     seed_row: int | None = None
     when: tuple[str, str | None] | None = None
-    auth: str = "required"  # "required" | "none" (POST /v3/auth/tokens carries its own password)
+    # "required"; "none" (POST /v3/auth/tokens carries its own password); "optional" (checked
+    # when the request carries credentials, else the handler decides)
+    auth: str = "required"
     service_type: str = "ModelArts"
     api_version: str = field(default="", compare=False)
 
@@ -272,7 +274,8 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("KeystoneListAuthDomains", "GET", "/v3/auth/domains", "iam", None, "domain", DOCUMENTED,
         "Listing the caller's accounts", service_type="IAM"),
     _op("CreateTemporaryAccessKeyByToken", "POST", "/v3.0/OS-CREDENTIAL/securitytokens", "iam",
-        None, "credential", DOCUMENTED, "Obtaining a temporary AK/SK", service_type="IAM"),
+        None, "credential", DOCUMENTED, "Obtaining a temporary AK/SK", auth="optional",
+        service_type="IAM"),
 )
 
 BY_ID: dict[str, Operation] = {op.operation_id: op for op in OPERATIONS}

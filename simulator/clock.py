@@ -18,7 +18,7 @@ class Clock:
         if start_ms is not None:
             self._offset_ms = start_ms - self._wall_ms()
         if frozen:
-            self._frozen_at = self.now_ms()
+            self._frozen_at = self.now_ms() if start_ms is None else int(start_ms)
 
     @staticmethod
     def _wall_ms() -> int:

@@ -22,8 +22,19 @@ class RunningServer:
     _thread: threading.Thread
 
     def stop(self) -> None:
-        self._server.close()
+        """Close every connection and the listener from the server's own loop (waitress is
+        not thread-safe), let in-flight requests finish, then close the trace store."""
+        server = self._server
+
+        def close_all():
+            for channel in list(server._map.values()):
+                if channel is not server and channel is not server.trigger:
+                    channel.close()
+            server.close()
+
+        server.trigger.pull_trigger(close_all)
         self._thread.join(timeout=10)
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
         self.sim.close()
 
     def __enter__(self):

@@ -128,10 +128,14 @@ class Authenticator:
                 raise AuthError("verify aksk signature fail, security token is invalid")
             if self.clock.now_ms() >= cred.expires_at_ms:
                 raise AuthError("verify aksk signature fail, security token expires")
-        canon = signing.canonical_request(req.method, req.raw_path, req.raw_query, req.headers,
-                                          signed_headers, req.body)
-        expected = signing.signature(cred.secret_key, sdk_date, canon)
-        if not hmac.compare_digest(expected, sig):
+        if not any(hmac.compare_digest(self._expected(req, signed_headers, cred, sdk_date, keep),
+                                       sig) for keep in (False, True)):
             raise AuthError("verify aksk signature fail")
         return Caller(user, ak, "aksk", req.headers.get("x-project-id"), cred.temporary,
                       cred.created_at_ms)
+
+    @staticmethod
+    def _expected(req: RawRequest, signed_headers, cred, sdk_date: str, keep_order: bool) -> str:
+        canon = signing.canonical_request(req.method, req.raw_path, req.raw_query, req.headers,
+                                          signed_headers, req.body, keep_order)
+        return signing.signature(cred.secret_key, sdk_date, canon)

@@ -25,6 +25,14 @@ def _bad(message):
     return ApiError(400, "IAM.0003", message)
 
 
+def _token_id(value) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _bad("a token id must be a string")
+    return value
+
+
 def _table(value, where: str) -> dict:
     if not isinstance(value, dict):
         raise _bad("%s must be an object" % where)
@@ -42,7 +50,7 @@ def create_token(ctx):
     if "password" in methods:
         user_t = _table(_table(identity.get("password"), "auth.identity.password").get("user"),
                         "auth.identity.password.user")
-        dom = user_t.get("domain") or {}
+        dom = _table(user_t.get("domain") or {}, "auth.identity.password.user.domain")
         user = directory.user(user_t.get("name"), domain_name=dom.get("name"),
                               domain_id=dom.get("id")) if user_t.get("name") else None
         if user is None or user.password is None or user.password != user_t.get("password"):
@@ -50,7 +58,7 @@ def create_token(ctx):
     elif "token" in methods:
         given = _table(identity.get("token"), "auth.identity.token").get("id") or \
             ctx.headers.get("x-auth-token")
-        old = ctx.sim.tokens.find(given or "")
+        old = ctx.sim.tokens.find(_token_id(given))
         if old is None or ctx.sim.tokens.expired(old):
             raise _unauthorized("The token is invalid or has expired.")
         user = old.user
@@ -149,14 +157,23 @@ def create_temporary_key(ctx):
     if identity.get("methods") != ["token"]:
         raise _bad("auth.identity.methods must be [\"token\"]")
     spec = _table(identity.get("token") or {}, "auth.identity.token")
-    value = spec.get("id") or ctx.headers.get("x-auth-token") or ""
-    token = ctx.sim.tokens.find(value)
-    if token is None or ctx.sim.tokens.expired(token):
-        raise _unauthorized("The token is invalid or has expired.")
     duration = spec.get("duration_seconds", 900)
     if not isinstance(duration, int) or isinstance(duration, bool) or not 900 <= duration <= 86400:
         raise _bad("duration_seconds must be an integer from 900 to 86400")
-    cred = ctx.sim.tokens.issue_temporary_credential(token, duration)
+    # X-Auth-Token wins over the body's token id, as IAM documents; a request signed with a
+    # permanent AK/SK needs no token at all
+    body_token = _token_id(spec.get("id"))
+    value = ctx.headers.get("x-auth-token") or body_token
+    if value:
+        token = ctx.sim.tokens.find(value)
+        if token is None or ctx.sim.tokens.expired(token):
+            raise _unauthorized("The token is invalid or has expired.")
+        user = token.user
+    elif ctx.caller is not None and ctx.caller.via == "aksk":
+        user = ctx.caller.user
+    else:
+        raise _unauthorized("A token or an AK/SK signature is required.")
+    cred = ctx.sim.tokens.issue_temporary_credential(user, duration)
     return Reply(201, {"credential": {"access": cred.access_key, "secret": cred.secret_key,
                                       "securitytoken": cred.security_token,
                                       "expires_at": _iso(cred.expires_at_ms)}})

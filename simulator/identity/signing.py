@@ -28,8 +28,12 @@ def canonical_uri(raw_path: str) -> str:
     return path if path.endswith("/") else path + "/"
 
 
-def canonical_query(raw_query: str) -> str:
-    pairs = sorted(parse_qsl(raw_query, keep_blank_values=True))
+def canonical_query(raw_query: str, keep_value_order: bool = False) -> str:
+    """Pairs sorted by key and value. With keep_value_order, the values of a repeated key stay
+    in the order they arrived: the SDK sorts a list by its items' own type (9 before 10), which
+    the server cannot know, and sends them in that order."""
+    pairs = parse_qsl(raw_query, keep_blank_values=True)
+    pairs = sorted(pairs, key=lambda kv: kv[0]) if keep_value_order else sorted(pairs)
     return "&".join("%s=%s" % (_enc(k), _enc(v)) for k, v in pairs)
 
 
@@ -43,11 +47,13 @@ def payload_hash(body: bytes, headers: dict[str, str]) -> str:
 
 
 def canonical_request(method: str, raw_path: str, raw_query: str, headers: dict[str, str],
-                      signed_headers: list[str], body: bytes) -> str:
+                      signed_headers: list[str], body: bytes,
+                      keep_value_order: bool = False) -> str:
     """headers: lower-case name -> value."""
     canon_headers = "".join("%s:%s\n" % (h, headers.get(h, "").strip()) for h in signed_headers)
-    return "\n".join([method.upper(), canonical_uri(raw_path), canonical_query(raw_query),
-                      canon_headers, ";".join(signed_headers), payload_hash(body, headers)])
+    return "\n".join([method.upper(), canonical_uri(raw_path),
+                      canonical_query(raw_query, keep_value_order), canon_headers,
+                      ";".join(signed_headers), payload_hash(body, headers)])
 
 
 def string_to_sign(sdk_date: str, canonical: str) -> str:

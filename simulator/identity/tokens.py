@@ -36,18 +36,20 @@ class TokenStore:
             self._tokens[token.value] = token
         return token
 
-    def find(self, value: str) -> Token | None:
+    def find(self, value) -> Token | None:
         """The token, or None when unknown. Expiry is the caller's to judge (its message differs)."""
+        if not isinstance(value, str):
+            return None
         with self._lock:
             return self._tokens.get(value)
 
     def expired(self, token: Token) -> bool:
         return self._clock.now_ms() >= token.expires_ms
 
-    def issue_temporary_credential(self, token: Token, duration_s: int) -> Credential:
+    def issue_temporary_credential(self, user: User, duration_s: int) -> Credential:
         now = self._clock.now_ms()
         cred = Credential(access_key=self._ids.alnum(20).upper(), secret_key=self._ids.alnum(40),
                           security_token=self._ids.token(240), expires_at_ms=now + duration_s * 1000,
                           created_at_ms=now)
-        self._directory.add_temporary(token.user, cred)
+        self._directory.add_temporary(user, cred)
         return cred
