@@ -35,8 +35,6 @@ def create_app(settings: Settings | None = None, sim: Simulator | None = None) -
     app = Flask("modelarts_sim")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["modelarts_sim"] = sim
-    for module in _state_modules():
-        sim.register_state(module.FAMILY, module.State)
 
     for (method, path), rows in catalog.routes().items():
         if not any(op.operation_id in registry.HANDLERS for op in rows):
@@ -75,16 +73,6 @@ def simulator_of(app: Flask) -> Simulator:
     return app.extensions["modelarts_sim"]
 
 
-def _state_modules():
-    import importlib
-    mods = []
-    for name in registry._FAMILY_MODULES:
-        mod = importlib.import_module(name)
-        if hasattr(mod, "State") and hasattr(mod, "FAMILY"):
-            mods.append(mod)
-    return mods
-
-
 def _view(sim: Simulator, rows: list[catalog.Operation]):
     def view(**path_params):
         return walk(sim, rows, path_params)
@@ -94,6 +82,7 @@ def _view(sim: Simulator, rows: list[catalog.Operation]):
 # -- the walk --------------------------------------------------------------------------------
 
 def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict) -> Response:
+    sim.settle()  # what happened on its own before this request is recorded first
     arrival = sim.clock.now_ms()
     request_id = sim.ids.request_id()
     raw = _raw_request()

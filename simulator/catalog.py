@@ -56,6 +56,7 @@ class Operation:
     # when the request carries credentials, else the handler decides)
     auth: str = "required"
     service_type: str = "ModelArts"
+    note: str = ""  # what is uncertain about this row, shown in the coverage table
     api_version: str = field(default="", compare=False)
 
     def __post_init__(self):
@@ -80,11 +81,16 @@ class Operation:
 
 
 def _op(operation_id, method, path, family, trace_name, resource_type, source, summary, *,
-        read_only=None, seed_row=None, when=None, auth="required", service_type="ModelArts"):
+        read_only=None, seed_row=None, when=None, auth="required", service_type="ModelArts",
+        note=""):
     if read_only is None:
         read_only = method == "GET"
     return Operation(operation_id, method, path, family, trace_name, resource_type, read_only,
-                     source, summary, seed_row, when, auth, service_type)
+                     source, summary, seed_row, when, auth, service_type, note)
+
+
+_NO_API = "no public API: path and body are the simulator's own shape"
+_WHICH_LABEL = "the reference cannot say which label endpoint emits this trace: both do"
 
 
 _DS = "/v2/{project_id}/datasets"
@@ -111,14 +117,16 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("CreateLabels", "POST", _ANN + "/labels", "datasets", "createLabel", "dataset", SEED,
         "Creating a dataset label", seed_row=9),
     _op("UpdateLabels", "PUT", _ANN + "/labels", "datasets", "updateLabel", "dataset", SEED,
-        "Updating dataset labels in a batch", seed_row=10),
+        "Updating dataset labels in a batch", seed_row=10,
+        note=_WHICH_LABEL),
     _op("UpdateLabel", "PUT", _ANN + "/labels/{label_name}", "datasets", "updateLabel", "dataset",
-        SEED, "Updating a dataset label", seed_row=10),
+        SEED, "Updating a dataset label", seed_row=10, note=_WHICH_LABEL),
     _op("DeleteLabels", "POST", _ANN + "/labels/delete", "datasets", "deleteLabel", "dataset",
-        SEED, "Deleting a dataset label", seed_row=11),
+        SEED, "Deleting a dataset label", seed_row=11,
+        note="trace mapped to the batch label delete by inference"),
     _op("DeleteLabelAndSamples", "DELETE", _ANN + "/labels/{label_name}", "datasets",
         "deleteLabelWithSamples", "dataset", SEED, "Deleting a dataset label and its samples",
-        seed_row=12),
+        seed_row=12, note="trace mapped to the single-label delete by inference"),
     _op("UploadSamples", "POST", _ANN + "/samples", "datasets", "uploadSamples", "dataset", SEED,
         "Adding samples", seed_row=13),
     _op("DeleteSamples", "POST", _ANN + "/samples/delete", "datasets", "deleteSamples", "dataset",
@@ -212,15 +220,18 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("CreateModel", "POST", "/v1/{project_id}/models", "models", "addModel", "model", SEED,
         "Importing a model", seed_row=33),
     _op("UpdateModel", "PUT", "/v1/{project_id}/models/{model_id}", "models", "updateModel",
-        "model", SEED, "Updating a model", seed_row=34),
+        "model", SEED, "Updating a model", seed_row=34, note=_NO_API),
     _op("DeleteModel", "DELETE", "/v1/{project_id}/models/{model_id}", "models", "deleteModel",
         "model", SEED, "Deleting a model", seed_row=35),
     _op("CreateConversionTask", "POST", "/v1/{project_id}/conversions", "conversions",
-        "addConvert", "convert", SEED, "Adding a model conversion task", seed_row=36),
+        "addConvert", "convert", SEED, "Adding a model conversion task", seed_row=36,
+        note=_NO_API),
     _op("UpdateConversionTask", "PUT", "/v1/{project_id}/conversions/{task_id}", "conversions",
-        "updateConvert", "convert", SEED, "Updating a model conversion task", seed_row=37),
+        "updateConvert", "convert", SEED, "Updating a model conversion task", seed_row=37,
+        note=_NO_API),
     _op("DeleteConversionTask", "DELETE", "/v1/{project_id}/conversions/{task_id}", "conversions",
-        "deleteConvert", "convert", SEED, "Deleting a model conversion task", seed_row=38),
+        "deleteConvert", "convert", SEED, "Deleting a model conversion task", seed_row=38,
+        note=_NO_API),
 
     # ---- service management (seed rows 39-49) ----------------------------------------------
     _op("CreateService", "POST", "/v1/{project_id}/services", "services", "addService", "service",
@@ -233,23 +244,78 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("UpdateService", "PUT", "/v1/{project_id}/services/{service_id}", "services",
         "updateService", "service", SEED, "Updating a service", seed_row=41),
     _op("CreateAuthorization", "POST", "/v2/{project_id}/authorizations", "authorizations",
-        "addAkSk", "service", SEED, "Adding an access key", seed_row=43),
+        "addAkSk", "service", SEED, "Adding an access key", seed_row=43,
+        note="trace mapped to credential authorizations by inference"),
     _op("DeleteAuthorizations", "DELETE", "/v2/{project_id}/authorizations", "authorizations",
-        "deleteAkSk", "service", SEED, "Deleting an access key", seed_row=44),
+        "deleteAkSk", "service", SEED, "Deleting an access key", seed_row=44,
+        note="trace mapped to credential authorizations by inference"),
     _op("CreateCluster", "POST", "/v1/{project_id}/clusters", "clusters", "createCluster",
-        "cluster", SEED, "Creating a dedicated resource pool", seed_row=45),
+        "cluster", SEED, "Creating a dedicated resource pool", seed_row=45, note=_NO_API),
     _op("DeleteCluster", "DELETE", "/v1/{project_id}/clusters/{cluster_id}", "clusters",
-        "deleteCluster", "cluster", SEED, "Deleting a dedicated resource pool", seed_row=46),
+        "deleteCluster", "cluster", SEED, "Deleting a dedicated resource pool", seed_row=46,
+        note=_NO_API),
     _op("AddClusterNodes", "POST", "/v1/{project_id}/clusters/{cluster_id}/nodes", "clusters",
         "addClusterNode", "cluster", SEED, "Adding a node to a dedicated resource pool",
-        seed_row=47),
+        seed_row=47, note=_NO_API),
     _op("DeleteClusterNodes", "DELETE", "/v1/{project_id}/clusters/{cluster_id}/nodes", "clusters",
         "deleteClusterNode", "cluster", SEED, "Deleting a node from a dedicated resource pool",
-        seed_row=48),
+        seed_row=48, note=_NO_API),
     # recorded by the simulator itself when a created cluster leaves "deploying"
     _op("CreateClusterResult", None, None, "clusters", "createClusterResult", "cluster", SEED,
         "Obtaining the result of creating a dedicated resource pool", seed_row=49,
-        read_only=False),
+        read_only=False, note="recorded by the simulator when a created cluster leaves "
+        "deploying; the meaning is inferred from the trace name"),
+
+    # ---- reads and unaudited writes of the old generation (served, not audited) -----------
+    _op("ListDevEnvInstances", "GET", "/v1/{project_id}/demanager/instances", "devenviron", None,
+        "Notebook", DOCUMENTED, "Listing development environment instances"),
+    _op("ShowDevEnvInstance", "GET", "/v1/{project_id}/demanager/instances/{instance_id}",
+        "devenviron", None, "Notebook", DOCUMENTED, "Querying a development environment instance"),
+    _op("UpdateDevEnvInstance", "PUT", "/v1/{project_id}/demanager/instances/{instance_id}",
+        "devenviron", None, "Notebook", DOCUMENTED,
+        "Modifying the description of a development environment instance"),
+    _op("ListTrainingJobs", "GET", "/v1/{project_id}/training-jobs", "training_jobs", None,
+        "ModelArtsTrainJob", DOCUMENTED, "Listing training jobs"),
+    _op("ListTrainingJobVersions", "GET", "/v1/{project_id}/training-jobs/{job_id}/versions",
+        "training_jobs", None, "ModelArtsTrainJob", DOCUMENTED, "Listing training job versions"),
+    _op("ShowTrainingJobVersion", "GET",
+        "/v1/{project_id}/training-jobs/{job_id}/versions/{version_id}", "training_jobs", None,
+        "ModelArtsTrainJob", DOCUMENTED, "Querying a training job version"),
+    _op("ListTrainingResourceSpecs", "GET", "/v1/{project_id}/job/resource-specs",
+        "training_jobs", None, "ModelArtsTrainJob", DOCUMENTED,
+        "Listing the resource specifications of training jobs"),
+    _op("ListTrainingEngines", "GET", "/v1/{project_id}/job/ai-engines", "training_jobs", None,
+        "ModelArtsTrainJob", DOCUMENTED, "Listing the AI engines of training jobs"),
+    _op("ListTrainingJobConfigs", "GET", "/v1/{project_id}/training-job-configs",
+        "training_configs", None, "ModelArtsTrainConfig", DOCUMENTED,
+        "Listing training job configurations"),
+    _op("ShowTrainingJobConfig", "GET", "/v1/{project_id}/training-job-configs/{config_name}",
+        "training_configs", None, "ModelArtsTrainConfig", DOCUMENTED,
+        "Querying a training job configuration"),
+    _op("ListVisualizationJobs", "GET", "/v1/{project_id}/visualization-jobs",
+        "visualization_jobs", None, "ModelArtsTensorboardJob", DOCUMENTED,
+        "Listing visualization jobs"),
+    _op("ShowVisualizationJob", "GET", "/v1/{project_id}/visualization-jobs/{job_id}",
+        "visualization_jobs", None, "ModelArtsTensorboardJob", DOCUMENTED,
+        "Querying a visualization job"),
+    _op("ListModels", "GET", "/v1/{project_id}/models", "models", None, "model", DOCUMENTED,
+        "Listing models"),
+    _op("ShowModel", "GET", "/v1/{project_id}/models/{model_id}", "models", None, "model",
+        DOCUMENTED, "Querying a model"),
+    _op("ListConversionTasks", "GET", "/v1/{project_id}/conversions", "conversions", None,
+        "convert", INFERRED, "Listing model conversion tasks"),
+    _op("ShowConversionTask", "GET", "/v1/{project_id}/conversions/{task_id}", "conversions",
+        None, "convert", INFERRED, "Querying a model conversion task"),
+    _op("ListServices", "GET", "/v1/{project_id}/services", "services", None, "service",
+        DOCUMENTED, "Listing services"),
+    _op("ShowService", "GET", "/v1/{project_id}/services/{service_id}", "services", None,
+        "service", DOCUMENTED, "Querying a service"),
+    _op("ListAuthorizations", "GET", "/v2/{project_id}/authorizations", "authorizations", None,
+        "service", DOCUMENTED, "Listing authorizations"),
+    _op("ListClusters", "GET", "/v1/{project_id}/clusters", "clusters", None, "cluster",
+        DOCUMENTED, "Listing dedicated resource pools"),
+    _op("ShowCluster", "GET", "/v1/{project_id}/clusters/{cluster_id}", "clusters", None,
+        "cluster", INFERRED, "Querying a dedicated resource pool"),
 
     # ---- CTS v3 (served, not audited) ------------------------------------------------------
     _op("ListTraces", "GET", "/v3/{project_id}/traces", "cts", None, "trace", DOCUMENTED,

@@ -22,6 +22,9 @@ def _serve_parser(sub):
     p.add_argument("--accounts", help="accounts TOML file (default fixtures/accounts.toml)")
     p.add_argument("--config", help="settings TOML file")
     p.add_argument("--seed", type=int, help="seed for every generated id")
+    p.add_argument("--lifecycle-mode", dest="lifecycle_mode",
+                   choices=("time", "immediate", "manual"),
+                   help="how asynchronous steps move at start (default time)")
     return p
 
 
@@ -76,7 +79,7 @@ def accounts(args) -> int:
 
 
 def serve(args) -> int:
-    from simulator.server import build_server
+    from simulator.server import build_server, start_ticker
 
     settings = _settings(args)
     sim, server = build_server(settings)
@@ -100,11 +103,13 @@ def serve(args) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
+    ticker = start_ticker(sim)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        ticker.set()
         server.close()
         sim.close()
         print("modelarts-sim stopped; traces committed", flush=True)

@@ -10,13 +10,15 @@ import pickle
 import threading
 
 from simulator.clock import Clock
-from simulator.cts.record import TraceInput, build
+from simulator import catalog, registry
+from simulator.cts.record import TraceInput, build, user_info
 from simulator.cts.store import TraceStore
 from simulator.identity.accounts import Directory
 from simulator.identity.auth import Authenticator
 from simulator.identity.tokens import TokenStore
 from simulator.ids import IdFactory
-from simulator.settings import Settings
+from simulator.modelarts.lifecycle import KINDS, LifecycleError, Lifecycles, Target
+from simulator.settings import Settings, SettingsError
 
 
 class Simulator:
@@ -36,12 +38,18 @@ class Simulator:
         self._states: dict[tuple[str, str], object] = {}
         self._state_factories: dict[str, object] = {}
         self._recorded = 0
+        self._watchers: list = []  # (progress, callback) waiting for a lifecycle to finish
+        modules = registry.family_modules()
+        for module in modules:
+            self._state_factories[module.FAMILY] = module.State
+        try:
+            self.lifecycles = Lifecycles({m.FAMILY: getattr(m, "DWELL", {}) for m in modules},
+                                         self.settings.lifecycle, self.settings.lifecycle_mode)
+        except LifecycleError as exc:
+            raise SettingsError(str(exc)) from exc
         self._load_resources()
 
     # -- resources -----------------------------------------------------------------------------
-    def register_state(self, family: str, factory) -> None:
-        self._state_factories[family] = factory
-
     def state(self, family: str, project_id: str):
         key = (family, project_id)
         found = self._states.get(key)
@@ -53,6 +61,7 @@ class Simulator:
         """Everything back to the fixtures: resources, traces, tokens, temporary keys."""
         with self.lock:
             self._states.clear()
+            self._watchers.clear()
             self.traces.clear()
             path = self._state_path()
             if path is not None and path.exists():
@@ -63,6 +72,40 @@ class Simulator:
             self.auth = Authenticator(self.settings.auth, self.directory, self.tokens,
                                       self.clock, self.settings.signature_max_skew_s)
 
+    def states_of(self, family: str):
+        """(project_id, state) of every project that has resources of this family."""
+        return [(pid, st) for (fam, pid), st in list(self._states.items()) if fam == family]
+
+    # -- lifecycles ----------------------------------------------------------------------------
+    def watch(self, progress, callback) -> None:
+        """Call callback(at_ms, final_status) once progress is done (see settle)."""
+        with self.lock:
+            self._watchers.append((progress, callback))
+
+    def settle(self) -> None:
+        """Run what the clock says has happened: finished lifecycles whose end the simulator
+        itself records (createClusterResult). Cheap when nothing is pending."""
+        if not self._watchers:
+            return
+        now = self.clock.now_ms()
+        with self.lock:
+            due = [(p, cb) for p, cb in self._watchers if p.done(now)]
+            if not due:
+                return
+            self._watchers = [(p, cb) for p, cb in self._watchers if not p.done(now)]
+            for progress, callback in sorted(due, key=lambda item: item[0].done_ms):
+                callback(progress.done_ms, progress.final)
+
+    def lifecycle_target(self, kind: str, resource_id: str) -> Target:
+        if kind not in KINDS:
+            raise LifecycleError("unknown kind %r (known: %s)" % (kind, ", ".join(sorted(KINDS))))
+        family, finder = KINDS[kind]
+        for _pid, state in self.states_of(family):
+            target = finder(state, resource_id)
+            if target is not None:
+                return target
+        raise LifecycleError("no %s %r" % (kind, resource_id))
+
     # -- traces --------------------------------------------------------------------------------
     def record(self, trace: TraceInput) -> dict:
         """Build one trace and commit it; returns the stored record."""
@@ -72,6 +115,21 @@ class Simulator:
         if self._recorded % 5000 == 0:
             self.traces.purge(self.clock.now_ms())
         return rec
+
+    def record_system(self, operation_id: str, project, *, at_ms: int, resource_id: str,
+                      resource_name: str, response: dict | None, rating: str, user=None) -> dict:
+        """A trace the service records on its own (trace_type SystemAction, no source IP)."""
+        op = catalog.BY_ID[operation_id]
+        return self.record(TraceInput(
+            trace_id=self.ids.uuid(), trace_name=op.trace_name, resource_type=op.resource_type,
+            operation_id=op.operation_id, api_version=op.api_version or "v1",
+            read_only=op.read_only, service_type=op.service_type, project_id=project.id,
+            domain_id=project.domain.id, time_ms=at_ms,
+            record_time_ms=max(at_ms, self.clock.now_ms()), status=200, request_body=None,
+            response_body=response, resource_id=resource_id, resource_name=resource_name,
+            request_id=self.ids.request_id(), source_ip="", user_agent="",
+            user=user_info(user, user.domain, None) if user is not None else None,
+            trace_type="SystemAction", rating=rating))
 
     # -- persistence (with --data-dir) ----------------------------------------------------------
     _STATE_FILE = "resources.pickle"
@@ -89,6 +147,7 @@ class Simulator:
             saved = pickle.load(fh)  # the simulator's own file in the user's data dir
         if saved.get("version") == self._STATE_VERSION:
             self._states.update(saved["states"])
+            self._watchers.extend(saved.get("watchers", []))
 
     def save_resources(self) -> None:
         """Write every project's resources next to the trace store (atomically)."""
@@ -97,7 +156,8 @@ class Simulator:
             return
         tmp = path.with_suffix(".tmp")
         with self.lock:
-            blob = pickle.dumps({"version": self._STATE_VERSION, "states": self._states})
+            blob = pickle.dumps({"version": self._STATE_VERSION, "states": self._states,
+                                 "watchers": self._watchers})
         with open(tmp, "wb") as fh:
             fh.write(blob)
             fh.flush()

@@ -25,7 +25,7 @@ def rows() -> list[dict]:
             "resource_type": op.resource_type or "",
             "seed_row": op.seed_row,
             "implemented": op.operation_id in registry.HANDLERS,
-            "source": op.source,
+            "source": op.source + ("; " + op.note if op.note else ""),
         })
     return out
 

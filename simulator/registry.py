@@ -37,14 +37,25 @@ def implemented(operation_id: str) -> bool:
     return operation_id in HANDLERS
 
 
-_FAMILY_MODULES = (
-    "simulator.modelarts.datasets",
-    "simulator.cts.api",
-    "simulator.identity.iam",
-)
+_OTHER_MODULES = ("simulator.cts.api", "simulator.identity.iam")
+
+
+def family_modules() -> list:
+    """Every module of simulator/modelarts that declares FAMILY (one API family each)."""
+    import importlib
+    import pkgutil
+
+    import simulator.modelarts as package
+    found = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        module = importlib.import_module("simulator.modelarts." + info.name)
+        if hasattr(module, "FAMILY"):
+            found.append(module)
+    return found
 
 
 def load_all() -> None:
     import importlib
-    for name in _FAMILY_MODULES:
+    family_modules()
+    for name in _OTHER_MODULES:
         importlib.import_module(name)

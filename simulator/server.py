@@ -20,6 +20,7 @@ class RunningServer:
     sim: Simulator
     _server: object
     _thread: threading.Thread
+    _ticker: threading.Event
 
     def stop(self) -> None:
         """Close every connection and the listener from the server's own loop (waitress is
@@ -32,6 +33,7 @@ class RunningServer:
                     channel.close()
             server.close()
 
+        self._ticker.set()
         server.trigger.pull_trigger(close_all)
         self._thread.join(timeout=10)
         server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
@@ -42,6 +44,25 @@ class RunningServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+TICK_S = 0.5
+
+
+def start_ticker(sim: Simulator) -> threading.Event:
+    """Record what happens on its own (a cluster that finished deploying) close to when it
+    happens, even while no request comes in. Set the returned event to stop."""
+    stop = threading.Event()
+
+    def tick():
+        while not stop.wait(TICK_S):
+            try:
+                sim.settle()
+            except Exception:  # never let the ticker die; the next request settles again
+                logging.getLogger("modelarts_sim").exception("settle failed")
+
+    threading.Thread(target=tick, name="modelarts-sim-ticker", daemon=True).start()
+    return stop
 
 
 def build_server(settings: Settings, sim: Simulator | None = None):
@@ -60,4 +81,5 @@ def start_in_thread(settings: Settings | None = None, sim: Simulator | None = No
     port = int(server.effective_port)
     thread = threading.Thread(target=server.run, name="modelarts-sim", daemon=True)
     thread.start()
-    return RunningServer("http://%s:%d" % (settings.host, port), port, sim, server, thread)
+    return RunningServer("http://%s:%d" % (settings.host, port), port, sim, server, thread,
+                         start_ticker(sim))

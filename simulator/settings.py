@@ -21,17 +21,6 @@ class SettingsError(ValueError):
     pass
 
 
-def _default_dwell() -> dict[str, float]:
-    # seconds a resource spends in each asynchronous status before it moves on
-    return {
-        "dataset_create": 1.0,
-        "dataset_import": 1.5,
-        "dataset_export": 1.5,
-        "dataset_sync": 1.5,
-        "dataset_version": 1.5,
-    }
-
-
 @dataclass
 class Settings:
     host: str = "127.0.0.1"
@@ -49,7 +38,9 @@ class Settings:
     incident_min_status: int = 500  # a response at or above this status is rated "incident"
     warning_min_status: int = 400
     trust_forwarded_for: bool = False  # take source_ip from X-Forwarded-For (behind a proxy)
-    lifecycle: dict[str, float] = field(default_factory=_default_dwell)
+    lifecycle_mode: str = "time"  # time | immediate | manual, for every family at start
+    # dwell-time overrides, seconds by name (each family declares its names and defaults)
+    lifecycle: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self):
         self.validate()
@@ -64,6 +55,8 @@ class Settings:
         for name, seconds in self.lifecycle.items():
             if float(seconds) < 0:
                 raise SettingsError(f"lifecycle.{name} must not be negative")
+        if self.lifecycle_mode not in ("time", "immediate", "manual"):
+            raise SettingsError("lifecycle_mode must be time, immediate or manual")
 
     @property
     def data_path(self) -> Path | None:
@@ -100,10 +93,6 @@ class Settings:
         kwargs = {}
         for name, value in values.items():
             kwargs[name] = _coerce(name, known[name], value)
-        if "lifecycle" in kwargs:
-            merged = _default_dwell()
-            merged.update(kwargs["lifecycle"])
-            kwargs["lifecycle"] = merged
         return cls(**kwargs)
 
 

@@ -14,6 +14,7 @@ import requests
 
 from simulator import coverage
 from simulator.cli import main
+from simulator.core import Simulator
 from simulator.identity import signing
 from simulator.settings import Settings, SettingsError
 from tests.helpers import PROJECT_ID, USERS
@@ -99,10 +100,15 @@ def test_settings_precedence_and_errors(tmp_path):
     config = tmp_path / "sim.toml"
     config.write_text('port = 1234\nauth = "lenient"\n[lifecycle]\ndataset_sync = 9\n')
     s = Settings.load({"auth": "off"}, env={"MODELARTS_SIM_PORT": "4321"}, config=str(config))
-    assert (s.port, s.auth, s.lifecycle["dataset_sync"], s.lifecycle["dataset_create"]) == (
-        4321, "off", 9.0, 1.0)
+    assert (s.port, s.auth, s.lifecycle) == (4321, "off", {"dataset_sync": 9.0})
+    sim = Simulator(s)
+    assert (sim.lifecycles.dwell["dataset_sync"], sim.lifecycles.dwell["dataset_create"]) == (
+        9.0, 1.0)
+    sim.close()
+    with pytest.raises(SettingsError, match="unknown lifecycle dwell"):
+        Simulator(Settings(lifecycle={"dataset_teleport": 1}))
     for bad in ({"auth": "maybe"}, {"port": 70000}, {"colour": "red"}, {"tracing": "perhaps"},
-                {"lifecycle": {"dataset_sync": -1}}):
+                {"lifecycle": {"dataset_sync": -1}}, {"lifecycle_mode": "warp"}):
         with pytest.raises(SettingsError):
             Settings.load(bad, env={})
     with pytest.raises(SettingsError):

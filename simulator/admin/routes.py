@@ -1,4 +1,8 @@
-"""/_sim endpoints: the controls a test suite uses. Not part of any Huawei API; no auth."""
+"""/_sim endpoints: the controls a test suite uses. Not part of any Huawei API; no auth.
+
+/_sim/health, /_sim/reset, /_sim/clock, /_sim/lifecycle (modes and dwell times per family),
+/_sim/lifecycle/advance and /_sim/lifecycle/fail (one resource).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import orjson
 from flask import Blueprint, Response, current_app, request
 
 import simulator
+from simulator.modelarts.lifecycle import LifecycleError
 
 blueprint = Blueprint("sim_admin", __name__, url_prefix="/_sim")
 
@@ -66,4 +71,82 @@ def clock_control():
         clock.resume()
     else:
         return _error("action must be freeze, advance or resume")
+    _sim().settle()
     return _json(clock.state())
+
+
+def _body():
+    try:
+        body = orjson.loads(request.get_data() or b"{}")
+    except orjson.JSONDecodeError:
+        raise LifecycleError("the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise LifecycleError("the body must be a JSON object")
+    return body
+
+
+@blueprint.get("/lifecycle")
+def lifecycle_state():
+    return _json(_sim().lifecycles.describe())
+
+
+@blueprint.post("/lifecycle")
+def lifecycle_configure():
+    """{"family": "datasets", "mode": "time"|"immediate"|"manual", "dwell": {"name": seconds}}
+    ("family": "*" sets the mode of every family)."""
+    sim = _sim()
+    try:
+        body = _body()
+        family = body.get("family")
+        if not isinstance(family, str):
+            raise LifecycleError("family is required")
+        families = list(sim.lifecycles.modes) if family == "*" else [family]
+        dwell = body.get("dwell")
+        if dwell is not None and not isinstance(dwell, dict):
+            raise LifecycleError("dwell must be an object of seconds by name")
+        with sim.lock:
+            for fam in families:
+                sim.lifecycles.configure(fam, body.get("mode"), dwell if family != "*" else None)
+    except LifecycleError as exc:
+        return _error(str(exc))
+    return _json(sim.lifecycles.describe())
+
+
+def _steer(action: str):
+    sim = _sim()
+    try:
+        body = _body()
+        kind, resource_id = body.get("kind"), body.get("id")
+        if not isinstance(kind, str) or not isinstance(resource_id, str):
+            raise LifecycleError("kind and id are required strings")
+        reason = body.get("reason", "failed by /_sim/lifecycle/fail")
+        if not isinstance(reason, str):
+            raise LifecycleError("reason must be a string")
+        now = sim.clock.now_ms()
+        with sim.lock:
+            target = sim.lifecycle_target(kind, resource_id)
+            if action == "advance":
+                moved = target.progress.advance(now)
+            else:
+                moved = not target.progress.done(now) or target.progress.final != \
+                    target.failed_status
+                target.progress.finish_at(now, target.failed_status)
+                if target.on_fail:
+                    target.on_fail(now, reason)
+            status = target.progress.status(now)
+    except LifecycleError as exc:
+        return _error(str(exc), 404 if str(exc).startswith("no ") else 400)
+    sim.settle()
+    return _json({"kind": kind, "id": resource_id, "status": status, "changed": moved})
+
+
+@blueprint.post("/lifecycle/advance")
+def lifecycle_advance():
+    """{"kind": "dataset-import", "id": "..."}: the resource moves to its next status now."""
+    return _steer("advance")
+
+
+@blueprint.post("/lifecycle/fail")
+def lifecycle_fail():
+    """{"kind": ..., "id": ..., "reason": "..."}: the resource fails now, with that reason."""
+    return _steer("fail")

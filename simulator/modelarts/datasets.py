@@ -11,21 +11,30 @@ import binascii
 import hashlib
 from dataclasses import dataclass, field
 
-from simulator.modelarts.lifecycle import Progress
+from simulator.modelarts.lifecycle import Target, lifecycle_kind
 from simulator.modelarts.validate import NAME, Checker, page
 from simulator.registry import Reply, handler
 
 FAMILY = "datasets"
+# seconds each asynchronous step takes in "time" mode ([lifecycle] in the settings overrides)
+DWELL = {
+    "dataset_create": 1.0,
+    "dataset_import": 1.5,
+    "dataset_export": 1.5,
+    "dataset_sync": 1.5,
+    "dataset_version": 1.5,
+}
 
 DATASET_TYPES = {0, 1, 3, 100, 101, 102, 200, 201, 202, 400, 600, 900}
 TEXT_TYPES = {100, 101, 102}
 DATA_TYPES = {0, 1, 2, 3, 4, 5, 6}
 SAMPLE_TYPES = {0, 1, 2, 4, 6, 9}
 # dataset status codes
-CREATING, NORMAL, SYNCING, PUBLISHING, IMPORTING = 0, 1, 5, 6, 8
+CREATING, NORMAL, ABNORMAL, SYNCING, PUBLISHING, IMPORTING = 0, 1, 4, 5, 6, 8
 TASK_STATUSES = ("QUEUING", "STARTING", "RUNNING", "COMPLETED")
 EXPORT_STATUSES = ("INIT", "RUNNING", "SUCCESSED")
 VERSION_STATUSES = (0, 1)  # creating -> normal
+VERSION_FAILED = 4
 LABELED, UNLABELED = "__ALL__", "__NONE__"
 VERSION_INTERVAL_MS = 60_000  # one version a minute (ModelArts.4370)
 
@@ -39,9 +48,10 @@ NOT_FOUND = "ModelArts.4352"
 class Task:
     id: str
     kind: str  # import | export | sync
-    progress: Progress
+    progress: object  # lifecycle.Progress
     created_ms: int
     details: dict = field(default_factory=dict)
+    error: tuple[str, str] | None = None  # (error_code, error_msg) once failed
 
 
 @dataclass
@@ -50,7 +60,7 @@ class Version:
     name: str
     description: str
     created_ms: int
-    progress: Progress
+    progress: object  # lifecycle.Progress
     total: int
     annotated: int
     options: dict
@@ -81,7 +91,7 @@ class Dataset:
     data_format: str
     created_ms: int
     updated_ms: int
-    creation: Progress
+    creation: object  # lifecycle.Progress
     labels: dict = field(default_factory=dict)  # name -> label object
     versions: dict = field(default_factory=dict)  # id -> Version (insertion order = age)
     current_version_id: str | None = None
@@ -98,6 +108,8 @@ class Dataset:
     def status(self, now: int) -> int:
         if not self.creation.done(now):
             return CREATING
+        if self.creation.final == ABNORMAL:
+            return ABNORMAL
         if any(not v.progress.done(now) for v in self.versions.values()):
             return PUBLISHING
         if self.running("import", now):
@@ -134,8 +146,8 @@ def _reply(ds: Dataset, status=200, body=None) -> Reply:
     return Reply(status, body, ds.id, ds.name)
 
 
-def _dwell(ctx, name: str) -> float:
-    return ctx.settings.lifecycle[name]
+def _progress(ctx, dwell: str, statuses: tuple):
+    return ctx.sim.lifecycles.progress(FAMILY, dwell, statuses, ctx.now_ms)
 
 
 def _label(chk: Checker, raw, dataset_type: int) -> dict:
@@ -224,7 +236,7 @@ def _view_task(ds: Dataset, task: Task, now: int) -> dict:
                 "total_sample_count": task.details["count"],
                 "elapsed_time": elapsed, "create_time": task.created_ms,
                 "update_ms": min(now, task.progress.done_ms),
-                "error_code": None, "error_msg": None}
+                "error_code": _err(task, 0), "error_msg": _err(task, 1)}
     if task.kind == "export":
         total = task.details["total"]
         finished = int(total * task.progress.fraction(now))
@@ -235,16 +247,19 @@ def _view_task(ds: Dataset, task: Task, now: int) -> dict:
                 "progress": round(task.progress.fraction(now) * 100, 1),
                 "total_sample_count": total, "finished_sample_count": finished,
                 "create_time": task.created_ms, "update_time": min(now, task.progress.done_ms),
-                "error_code": None, "error_msg": None}
+                "error_code": _err(task, 0), "error_msg": _err(task, 1)}
     return {"dataset_id": ds.id, "task_id": task.id, "status": status,
             "add_sample_count": 0, "deleted_sample_count": 0,
             "total_sample_count": len(ds.samples), "create_time": task.created_ms,
             "duration_time": elapsed}
 
 
+def _err(task: Task, i: int):
+    return task.error[i] if task.error else None
+
+
 def _new_task(ctx, ds: Dataset, kind: str, statuses, dwell: str, task_id: str, **details) -> Task:
-    task = Task(task_id, kind, Progress.through(ctx.now_ms, statuses, _dwell(ctx, dwell)),
-                ctx.now_ms, details)
+    task = Task(task_id, kind, _progress(ctx, dwell, statuses), ctx.now_ms, details)
     ds.tasks[task.id] = task
     return task
 
@@ -294,8 +309,7 @@ def create_dataset(ctx):
                  description=description, data_sources=clean_sources, work_path=work_path,
                  work_path_type=work_path_type, workspace_id=workspace_id,
                  data_format=data_format, created_ms=ctx.now_ms, updated_ms=ctx.now_ms,
-                 creation=Progress.through(ctx.now_ms, (CREATING, NORMAL),
-                                           _dwell(ctx, "dataset_create")))
+                 creation=_progress(ctx, "dataset_create", (CREATING, NORMAL)))
     for label in labels:
         ds.labels[label["name"]] = label
     state.datasets[ds.id] = ds
@@ -424,7 +438,7 @@ def publish_version(ctx):
     if latest is not None and ctx.now_ms - latest < VERSION_INTERVAL_MS:
         chk.fail("Only one version can be published per minute.", "ModelArts.4370")
     version = Version(ctx.ids.alnum(19), name, description, ctx.now_ms,
-                      Progress.through(ctx.now_ms, VERSION_STATUSES, _dwell(ctx, "dataset_version")),
+                      _progress(ctx, "dataset_version", VERSION_STATUSES),
                       len(ds.samples), ds.annotated(), options)
     ds.versions[version.id] = version
     ds.current_version_id = version.id
@@ -816,3 +830,43 @@ def show_sample(ctx):
     if sample is None:
         _checker(ds).fail("Sample %s does not exist." % ctx.params["sample_id"], "ModelArts.4420")
     return _reply(ds, 200, _view_sample(sample))
+
+
+# -- lifecycle controls (/_sim/lifecycle) -----------------------------------------------------
+
+FAILED_TASK = "ModelArts.4399"
+
+
+def _fail_task(task: Task):
+    def on_fail(now, reason):
+        task.error = (FAILED_TASK, reason)
+    return on_fail
+
+
+@lifecycle_kind("dataset", FAMILY)
+def _dataset_target(state: State, resource_id: str):
+    ds = state.datasets.get(resource_id)
+    return Target(ds.creation, ABNORMAL) if ds else None
+
+
+def _task_finder(kind: str, failed: str):
+    def find(state: State, resource_id: str):
+        for ds in state.datasets.values():
+            task = ds.tasks.get(resource_id)
+            if task is not None and task.kind == kind:
+                return Target(task.progress, failed, _fail_task(task))
+        return None
+    return find
+
+
+lifecycle_kind("dataset-import", FAMILY)(_task_finder("import", "FAILED"))
+lifecycle_kind("dataset-export", FAMILY)(_task_finder("export", "FAILED"))
+lifecycle_kind("dataset-sync", FAMILY)(_task_finder("sync", "FAILED"))
+
+
+@lifecycle_kind("dataset-version", FAMILY)
+def _version_target(state: State, resource_id: str):
+    for ds in state.datasets.values():
+        if resource_id in ds.versions:
+            return Target(ds.versions[resource_id].progress, VERSION_FAILED)
+    return None
