@@ -122,12 +122,14 @@ def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict) -> Re
     else:
         error_code = None
 
-    if op.traced and sim.settings.tracing and trace_project is not None:
-        _record(sim, ctx, reply, trace_project, error_code, raw)
+    if op.traced and reply.audited and sim.settings.tracing and trace_project is not None:
+        for resource_id, resource_name in reply.resources or [(reply.resource_id,
+                                                                reply.resource_name)]:
+            _record(sim, ctx, reply, trace_project, error_code, raw, resource_id, resource_name)
     return _json_response(reply.status, reply.body, request_id, reply.headers)
 
 
-def _record(sim, ctx: Context, reply, project, error_code, raw):
+def _record(sim, ctx: Context, reply, project, error_code, raw, resource_id, resource_name):
     op, caller = ctx.op, ctx.caller
     query = {k: v for k, v in ctx.query.items()}
     sim.record(TraceInput(
@@ -145,8 +147,8 @@ def _record(sim, ctx: Context, reply, project, error_code, raw):
         status=reply.status,
         request_body=ctx.body if ctx.body is not None else (query or None),
         response_body=reply.body,
-        resource_id=reply.resource_id,
-        resource_name=reply.resource_name,
+        resource_id=resource_id,
+        resource_name=resource_name,
         request_id=ctx.request_id,
         source_ip=ctx.source_ip,
         user_agent=raw.headers.get("user-agent", ""),

@@ -78,7 +78,10 @@ class Simulator:
 
     # -- lifecycles ----------------------------------------------------------------------------
     def watch(self, progress, callback) -> None:
-        """Call callback(at_ms, final_status) once progress is done (see settle)."""
+        """Call callback(sim, at_ms, final_status) once progress is done (see settle).
+
+        Watchers are saved with the resources (--data-dir), so callback must pickle: a
+        module-level function, or functools.partial of one with plain arguments."""
         with self.lock:
             self._watchers.append((progress, callback))
 
@@ -94,7 +97,7 @@ class Simulator:
                 return
             self._watchers = [(p, cb) for p, cb in self._watchers if not p.done(now)]
             for progress, callback in sorted(due, key=lambda item: item[0].done_ms):
-                callback(progress.done_ms, progress.final)
+                callback(self, progress.done_ms, progress.final)
 
     def lifecycle_target(self, kind: str, resource_id: str) -> Target:
         if kind not in KINDS:

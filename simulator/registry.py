@@ -17,6 +17,11 @@ class Reply:
     resource_id: str | None = None
     resource_name: str | None = None
     headers: dict = field(default_factory=dict)
+    # a call about several resources (DELETE .../services/id1,id2) leaves one trace for each
+    resources: list[tuple[str, str]] | None = None
+    # False when the call turned out not to be the audited operation (deleting an agency
+    # authorization on the path that deletes access keys)
+    audited: bool = True
 
 
 def handler(operation_id: str):

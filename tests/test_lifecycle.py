@@ -106,7 +106,7 @@ def test_watchers_record_system_traces_when_the_clock_says(sim, client):
     project = sim.directory.project(PROJECT_ID)
     user = sim.directory.default_user()
     progress = Progress.through(FROZEN_MS, ("deploying", "running"), 3.0)
-    sim.watch(progress, lambda at, final: sim.record_system(
+    sim.watch(progress, lambda s, at, final: s.record_system(
         "CreateClusterResult", project, at_ms=at, resource_id="c" * 32, resource_name="pool-1",
         response={"status": final}, rating="normal", user=user))
     sim.settle()
