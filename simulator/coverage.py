@@ -24,7 +24,7 @@ def rows() -> list[dict]:
             "trace_name": op.trace_name or "",
             "resource_type": op.resource_type or "",
             "seed_row": op.seed_row,
-            "implemented": op.operation_id in registry.HANDLERS,
+            "implemented": registry.implemented(op.operation_id),
             "source": op.source + ("; " + op.note if op.note else ""),
         })
     return out

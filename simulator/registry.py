@@ -38,8 +38,11 @@ def handler(operation_id: str):
 
 
 def implemented(operation_id: str) -> bool:
+    """Served by a handler, or recorded by a family on its own (its SYSTEM_OPERATIONS)."""
     load_all()
-    return operation_id in HANDLERS
+    if operation_id in HANDLERS:
+        return True
+    return any(operation_id in getattr(m, "SYSTEM_OPERATIONS", ()) for m in family_modules())
 
 
 _OTHER_MODULES = ("simulator.cts.api", "simulator.identity.iam")
