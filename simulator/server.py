@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from waitress.server import create_server
@@ -21,22 +22,16 @@ class RunningServer:
     _server: object
     _thread: threading.Thread
     _ticker: threading.Event
+    _stop: threading.Event
 
     def stop(self) -> None:
-        """Close every connection and the listener from the server's own loop (waitress is
-        not thread-safe), let in-flight requests finish, then close the trace store."""
-        server = self._server
-
-        def close_all():
-            for channel in list(server._map.values()):
-                if channel is not server and channel is not server.trigger:
-                    channel.close()
-            server.close()
-
+        """Ask the server's own thread to stop (waitress objects are not thread-safe): it stops
+        accepting, lets in-flight requests answer, closes every connection. Then the workers
+        end and the trace store closes."""
         self._ticker.set()
-        server.trigger.pull_trigger(close_all)
+        self._stop.set()
         self._thread.join(timeout=10)
-        server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
+        self._server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
         self.sim.close()
 
     def __enter__(self):
@@ -75,11 +70,39 @@ def build_server(settings: Settings, sim: Simulator | None = None):
     return sim, server
 
 
+LOOP_TIMEOUT_S = 0.1
+DRAIN_S = 5.0
+
+
+def _serve_until(server, stop: threading.Event) -> None:
+    """waitress's loop, run here so that stopping happens on this same thread."""
+    def loop_once():
+        server.asyncore.loop(timeout=LOOP_TIMEOUT_S, map=server._map,
+                             use_poll=server.adj.asyncore_use_poll, count=1)
+
+    while not stop.is_set():
+        loop_once()
+    server.accepting = False
+    server.del_channel()  # stop listening; the trigger stays so workers can wake the loop
+    server.socket.close()
+    deadline = time.monotonic() + DRAIN_S
+    while time.monotonic() < deadline and any(
+            getattr(ch, "requests", None) or getattr(ch, "total_outbufs_len", 0)
+            for ch in list(server._map.values())):
+        loop_once()
+    for channel in list(server._map.values()):
+        if channel is not server.trigger:
+            channel.close()
+    server.trigger.close()
+
+
 def start_in_thread(settings: Settings | None = None, sim: Simulator | None = None) -> RunningServer:
     settings = settings or Settings(port=0)
     sim, server = build_server(settings, sim)
     port = int(server.effective_port)
-    thread = threading.Thread(target=server.run, name="modelarts-sim", daemon=True)
+    stop = threading.Event()
+    thread = threading.Thread(target=_serve_until, args=(server, stop), name="modelarts-sim",
+                              daemon=True)
     thread.start()
     return RunningServer("http://%s:%d" % (settings.host, port), port, sim, server, thread,
-                         start_ticker(sim))
+                         start_ticker(sim), stop)
