@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from simulator.modelarts.models import sorted_page
+from simulator.modelarts.listing import sorted_page
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
 

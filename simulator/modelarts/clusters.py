@@ -19,7 +19,7 @@ import functools
 from dataclasses import dataclass
 
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
-from simulator.modelarts.models import fuzzy, ownership, v1_list
+from simulator.modelarts.listing import fuzzy, ownership, v1_list
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
 

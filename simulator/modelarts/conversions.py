@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
-from simulator.modelarts.models import fuzzy, ownership, v1_list
+from simulator.modelarts.listing import fuzzy, ownership, v1_list
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
 

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
+from simulator.modelarts.listing import ordered
 from simulator.modelarts.validate import NAME, Checker, page
 from simulator.registry import Reply, handler
 
@@ -384,14 +385,8 @@ def list_datasets(ctx):
         items = [d for d in items if d.dataset_type == wanted]
     if q.get("workspace_id"):
         items = [d for d in items if d.workspace_id == q["workspace_id"]]
-    sort_by = q.get("sort_by") or "create_time"
-    if sort_by not in ("create_time", "dataset_name"):
-        chk.fail("Parameter sort_by must be create_time or dataset_name.")
-    order = q.get("order") or "desc"
-    if order not in ("asc", "desc"):
-        chk.fail("Parameter order must be asc or desc.")
-    key = (lambda d: (d.created_ms, d.id)) if sort_by == "create_time" else (lambda d: d.name)
-    items.sort(key=key, reverse=order == "desc")
+    items = ordered(items, q, chk, {"create_time": lambda d: d.created_ms,
+                                    "dataset_name": lambda d: d.name}, "create_time")
     now = ctx.now_ms
     return Reply(200, {"datasets": [_view_dataset(d, now) for d in items[offset:offset + limit]],
                        "total_number": len(items)})

@@ -4,9 +4,6 @@ Every audited call names the model (resource_id = model id, resource_name = its 
 Importing is asynchronous: publishing -> published (failed when /_sim/lifecycle/fail says so).
 A model some service deploys cannot be deleted: it lands in delete_failed_list (ModelArts.3009)
 and the call still answers 200. updateModel has no public API: its body is the simulator's.
-
-Also here, because every old v1 list follows them: the list conventions (``offset`` is a page
-index, ``sort_by`` / ``order``), used by conversions, services and clusters too.
 """
 
 from __future__ import annotations
@@ -16,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
-from simulator.modelarts.validate import Checker, page
+from simulator.modelarts.listing import fuzzy, ownership, v1_list
+from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
 
 FAMILY = "models"
@@ -38,45 +36,6 @@ INVALID = "ModelArts.0101"
 NOT_FOUND = "ModelArts.3001"
 EXISTS = "ModelArts.3002"
 DEPLOYED = "ModelArts.3009"
-
-
-# -- the old v1 list conventions (shared with conversions, services, clusters) ------------------
-
-def sorted_page(query, chk: Checker, items: list, sort_keys: dict, default_sort: str, *,
-                default_limit: int, max_limit: int = 1000, offset_is_page: bool = True):
-    """(total, one page of items), sorted by ``sort_by`` and ``order`` (default desc). Ties keep
-    their creation order (newest first when descending). In the old v1 lists ``offset`` is a
-    page index: offset=2&limit=10 answers items 20-29."""
-    offset, limit = page(query, chk, default_limit=default_limit, max_limit=max_limit)
-    sort_by = query.get("sort_by") or default_sort
-    if sort_by not in sort_keys:
-        chk.fail("Parameter sort_by must be one of %s." % ", ".join(sort_keys))
-    order = query.get("order") or "desc"
-    if order not in ("asc", "desc"):
-        chk.fail("Parameter order must be asc or desc.")
-    key = sort_keys[sort_by]
-    ranked = [item for _, item in sorted(enumerate(items), key=lambda p: (key(p[1]), p[0]),
-                                         reverse=order == "desc")]
-    start = offset * limit if offset_is_page else offset
-    return len(ranked), ranked[start:start + limit]
-
-
-def v1_list(query, chk: Checker, items: list, key: str, view, sort_keys: dict,
-            default_sort: str, *, default_limit: int = 1000) -> dict:
-    """The old v1 list answer: {total_count, count, <key>: [...]}."""
-    total, shown = sorted_page(query, chk, items, sort_keys, default_sort,
-                               default_limit=default_limit)
-    return {"total_count": total, "count": len(shown), key: [view(item) for item in shown]}
-
-
-def fuzzy(value: str, wanted: str) -> bool:
-    return wanted.lower() in value.lower()
-
-
-def ownership(ctx) -> dict:
-    """Who a resource belongs to, as the old v1 records say it."""
-    return {"tenant": ctx.project.domain.id, "project": ctx.project.id,
-            "owner": ctx.caller.user.id if ctx.caller else ""}
 
 
 # -- state -----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from simulator.modelarts import clusters, models
 from simulator.modelarts.lifecycle import Progress, Target, lifecycle_kind
-from simulator.modelarts.models import fuzzy, ownership, v1_list
+from simulator.modelarts.listing import fuzzy, ownership, v1_list
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
 

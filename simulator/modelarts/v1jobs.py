@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from simulator.modelarts.listing import ordered
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply
 
@@ -89,13 +90,8 @@ def list_page(items: list, query, chk: Checker, *, sort_keys: dict, default_sort
         chk.fail("The length of search content should be in [0,%d]" % search_max)
     if search:
         items = [i for i in items if search.lower() in name_of(i).lower()]
-    sort_by = query.get("sortBy") or default_sort
-    if sort_by not in sort_keys:
-        chk.fail("Parameter sortBy must be one of %s, not %r." % (", ".join(sort_keys), sort_by))
-    order = query.get("order") or "asc"
-    if order not in ("asc", "desc"):
-        chk.fail("Parameter order must be asc or desc, not %r." % order)
-    items = sorted(items, key=sort_keys[sort_by], reverse=order == "desc")
+    items = ordered(items, query, chk, sort_keys, default_sort, sort_param="sortBy",
+                    default_order="asc")
     return len(items), page_slice(items, query, chk)
 
 
