@@ -3,6 +3,8 @@ ListTraceResources (shared/reference/cts-and-auth.md section 2)."""
 
 from __future__ import annotations
 
+import re
+
 from simulator import catalog
 from simulator.cts.store import FILTERS
 from simulator.errors import ApiError
@@ -14,6 +16,7 @@ MAX_LIMIT = 200
 DEFAULT_LIMIT = 10
 TRACE_TYPES = ("system", "data")
 RATINGS = ("normal", "warning", "incident")
+_INTEGER = re.compile(r"^-?[0-9]{1,18}$")  # plain decimal that fits SQLite's 64-bit integers
 
 
 def _bad(message: str) -> ApiError:
@@ -24,10 +27,9 @@ def _int_param(query, name: str, default=None):
     raw = query.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise _bad("%s must be an integer, not %r" % (name, raw)) from None
+    if not _INTEGER.match(raw):
+        raise _bad("%s must be an integer, not %r" % (name, raw))
+    return int(raw)
 
 
 @handler("ListTraces")
@@ -69,7 +71,7 @@ def list_traces(ctx):
                 raise _bad("next: no trace %r in this project (it may have expired)" % nxt)
         filters = {name: q[name] for name in FILTERS if q.get(name)}
         page = store.query(ctx.project.id, category=trace_type, tracker_name=tracker,
-                           after_ms=max(frm, oldest - 1), before_ms=to, filters=filters,
+                           after_ms=max(frm, oldest), before_ms=to, filters=filters,
                            limit=limit, marker=marker)
     return Reply(200, {"traces": page.records,
                        "meta_data": {"count": len(page.records), "marker": page.marker}})
