@@ -324,6 +324,27 @@ def test_position_is_time_and_insertion_order_of_a_trace_of_that_project(store):
     assert store.position(P1, "nope") is None
 
 
+def test_a_marker_belongs_to_one_listing(store):
+    """A data trace's id is no marker for the system listing, nor one tracker's for another."""
+    store.add(rec(1, T + 1, tracker_name="bucket-log"), category="data")
+    store.add(rec(2, T + 2))
+    data_id, system_id = rec(1, 0)["trace_id"], rec(2, 0)["trace_id"]
+    assert store.position(P1, data_id) is None
+    assert store.position(P1, data_id, "data", "bucket-log")[0] == T + 1
+    assert store.position(P1, data_id, "data", "other-log") is None
+    assert store.position(P1, system_id)[0] == T + 2
+
+
+def test_purge_forgets_resource_types_whose_traces_all_expired():
+    store = TraceStore(retention_days=7)
+    store.add(rec(1, T, resource_type="model"))
+    store.add(rec(2, T + 5 * DAY_MS))
+    assert store.resource_types([P1]) == {"ModelArts": ["dataset", "model"]}
+    assert store.purge(T + 7 * DAY_MS) == 1
+    assert store.resource_types([P1]) == {"ModelArts": ["dataset"]}
+    store.close()
+
+
 # -- isolation -------------------------------------------------------------------------------
 
 def test_projects_are_isolated(store):

@@ -66,7 +66,7 @@ def list_traces(ctx):
         marker = None
         nxt = q.get("next")
         if nxt:
-            marker = store.position(ctx.project.id, nxt)
+            marker = store.position(ctx.project.id, nxt, trace_type, tracker)
             if marker is None:
                 raise _bad("next: no trace %r in this project (it may have expired)" % nxt)
         filters = {name: q[name] for name in FILTERS if q.get(name)}

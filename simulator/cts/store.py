@@ -125,6 +125,13 @@ class TraceStore:
         with self._lock:
             cur = self._db.execute("DELETE FROM traces WHERE time <= ?",
                                    (now_ms - self.retention_ms,))
+            if cur.rowcount:
+                # resource types whose every trace expired are no longer listed
+                self._db.execute(
+                    "DELETE FROM resource_types WHERE NOT EXISTS (SELECT 1 FROM traces t WHERE "
+                    "t.project_id = resource_types.project_id AND t.category = 'system' AND "
+                    "t.tracker_name = 'system' AND t.resource_type = resource_types.resource_type "
+                    "AND t.service_type = resource_types.service_type)")
             return cur.rowcount
 
     def clear(self) -> None:
@@ -145,11 +152,14 @@ class TraceStore:
                                    (trace_id,)).fetchone()
         return orjson.loads(row[0]) if row else None
 
-    def position(self, project_id: str, trace_id: str) -> tuple[int, int] | None:
-        """(time, seq) of a trace of this project (a pagination marker), or None."""
+    def position(self, project_id: str, trace_id: str, category: str = "system",
+                 tracker_name: str = "system") -> tuple[int, int] | None:
+        """(time, seq) of a trace of this project and listing (a pagination marker), or None."""
         with self._lock:
-            row = self._db.execute("SELECT time, seq FROM traces WHERE trace_id = ? "
-                                   "AND project_id = ?", (trace_id, project_id)).fetchone()
+            row = self._db.execute(
+                "SELECT time, seq FROM traces WHERE trace_id = ? AND project_id = ? "
+                "AND category = ? AND tracker_name = ?",
+                (trace_id, project_id, category, tracker_name)).fetchone()
         return (row[0], row[1]) if row else None
 
     def query(self, project_id: str, *, category: str = "system", tracker_name: str = "system",
