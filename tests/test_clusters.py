@@ -275,3 +275,28 @@ def test_list_paging_sorting_and_filters(client, sim):
     assert ok(client.get(CLUSTERS, query={"cluster_name": "POOL-3"}))["total_count"] == 1
     for bad in ({"sort_by": "status"}, {"order": "random"}, {"limit": 1001}):
         assert client.get(CLUSTERS, query=bad).json["error_code"] == "ModelArts.0101", bad
+
+
+def test_a_pool_in_use_by_any_workload_cannot_be_deleted(client, sim, cluster):
+    """Services, running training jobs and notebook instances on a pool each keep it."""
+    instance = ok(client.post("/v1/{project_id}/demanager/instances", {
+        "name": "nb-on-pool", "profile_id": "Multi-Engine 1.0 (python3)-gpu",
+        "flavor": "modelarts.vm.gpu.p100", "pool": {"id": cluster},
+        "spec": {"storage": {"type": "obs", "location": {"path": "/acme-bucket/nb/"}}}}))["id"]
+    job = ok(client.post("/v1/{project_id}/training-jobs", {
+        "job_name": "on-pool", "config": {
+            "worker_server_num": 1, "app_url": "/usr/app/", "boot_file_url": "/usr/app/boot.py",
+            "data_url": "/usr/data/", "pool_id": cluster, "engine_id": 1,
+            "train_url": "/usr/train/"}}))
+    resp = client.delete(CLUSTERS + "/" + cluster)
+    body = _refused(client, resp, 400, "ModelArts.0101", trace_name="deleteCluster",
+                    operation_id="DeleteCluster", resource_id=cluster, resource_name="pool-1",
+                    request=None)
+    assert body["error_msg"] == (
+        "Cluster pool-1 is in use by notebook instance nb-on-pool, training job on-pool V0001: "
+        "stop or delete them first.")
+    sim.clock.advance(3600)  # the training job completes
+    ok(client.post("/v1/{project_id}/demanager/instances/%s/action" % instance,
+                   {"action": "stop"}))
+    sim.clock.advance(60)
+    assert client.delete(CLUSTERS + "/" + cluster).status_code == 200, job

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from simulator import registry
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
 from simulator.modelarts.listing import fuzzy, ownership, v1_list
 from simulator.modelarts.validate import Checker
@@ -27,7 +28,6 @@ FAMILY = "clusters"
 # recorded by the simulator itself when a created pool leaves "deploying"
 SYSTEM_OPERATIONS = ("CreateClusterResult",)
 DWELL = {"clusters_create": 2.0}
-SERVICES = "services"  # the family whose services deploy to pools (services.State.using_cluster)
 
 DEPLOYING, RUNNING, ABNORMAL = "deploying", "running", "abnormal"
 MAX_NODES = 50
@@ -164,12 +164,22 @@ def create_cluster(ctx):
 @handler("DeleteCluster")
 def delete_cluster(ctx):
     cluster = _cluster(ctx)
-    users = ctx.sim.state(SERVICES, ctx.project.id).using_cluster(cluster.id)
+    users = _workloads(ctx, cluster.id)
     if users:
-        _checker(cluster).fail("Cluster %s is used by service %s: delete the services first." % (
-            cluster.name, ", ".join(s.name for s in users)))
+        _checker(cluster).fail("Cluster %s is in use by %s: stop or delete them first." % (
+            cluster.name, ", ".join(users)))
     del ctx.state.clusters[cluster.id]
     return _reply(cluster, {})
+
+
+def _workloads(ctx, cluster_id: str) -> list[str]:
+    """What runs on the pool, asked of every family that can use one (State.using_cluster)."""
+    found = []
+    for module in registry.family_modules():
+        if hasattr(module.State, "using_cluster"):
+            state = ctx.sim.state(module.FAMILY, ctx.project.id)
+            found += state.using_cluster(cluster_id, ctx.now_ms)
+    return found
 
 
 def _running(ctx, cluster: Cluster) -> Checker:

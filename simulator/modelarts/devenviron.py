@@ -124,6 +124,11 @@ class State:
     def __init__(self):
         self.instances: dict[str, Instance] = {}
 
+    def using_cluster(self, cluster_id: str, now: int) -> list[str]:
+        """Instances on a dedicated pool that are not stopped, by name."""
+        return ["notebook instance " + i.name for i in self.instances.values()
+                if i.pool and i.pool.get("id") == cluster_id and i.status(now) != STOPPED]
+
 
 # -- helpers ---------------------------------------------------------------------------------
 

@@ -105,8 +105,10 @@ class State:
     def using_model(self, model_id: str) -> list[Service]:
         return [s for s in self.services.values() if model_id in s.model_ids()]
 
-    def using_cluster(self, cluster_id: str) -> list[Service]:
-        return [s for s in self.services.values() if cluster_id in s.cluster_ids()]
+    def using_cluster(self, cluster_id: str, now: int) -> list[str]:
+        """What runs on a dedicated pool, by name (clusters asks before deleting one)."""
+        return ["service " + s.name for s in self.services.values()
+                if cluster_id in s.cluster_ids()]
 
 
 # -- helpers ---------------------------------------------------------------------------------

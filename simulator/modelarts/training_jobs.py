@@ -28,6 +28,7 @@ DWELL = {
     "training_jobs_stop": 1.0,
 }
 RUN = (INIT, WAITING, RUNNING, COMPLETED)
+ACTIVE = (INIT, WAITING, RUNNING, KILLING)
 STOP = (KILLING, KILLED)
 
 
@@ -65,6 +66,12 @@ class State:
         self.jobs: dict[int, Job] = {}
         self.last_job_id = 0
         self.last_version_id = 0
+
+    def using_cluster(self, cluster_id: str, now: int) -> list[str]:
+        """Versions still running (or about to) on a dedicated pool, by name."""
+        return ["training job %s %s" % (job.name, v.name) for job in self.jobs.values()
+                for v in job.versions.values()
+                if v.config.get("pool_id") == cluster_id and v.run.status(now) in ACTIVE]
 
 
 # -- helpers ---------------------------------------------------------------------------------
