@@ -135,3 +135,48 @@ def expected_record(actual: dict, *, trace_name, operation_id, resource_id, reso
         "event_type": "system",
         "user_agent": USER_AGENT,
     }
+
+
+# -- assertions every family's tests share ------------------------------------------------------
+
+ERROR_KEYS = {
+    "modelarts": {"error_code", "error_msg"},
+    "devenviron": {"error_code", "error_message"},
+    "is_success": {"is_success", "error_code", "error_message"},
+}
+
+
+def ok(resp, status=200):
+    """The body of a successful answer."""
+    assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True))
+    return resp.json
+
+
+def ok_is_success(resp):
+    """A success of the old training families: 200 with is_success true."""
+    body = ok(resp)
+    assert body["is_success"] is True, body
+    return body
+
+
+def check_trace(client, resp, **kw):
+    """The last trace equals, field by field, the record the call must leave (its request_id
+    is the answer's X-Request-Id). kw as for expected_record; time defaults to now."""
+    actual = client.last_trace()
+    kw.setdefault("time", client.sim.clock.now_ms())
+    assert actual["request_id"] == resp.headers["X-Request-Id"]
+    assert actual == expected_record(actual, **kw)
+    return actual
+
+
+def check_refusal(client, resp, status, code, dialect="modelarts", **kw):
+    """A refusal: the family's error body with this code, and a whole warning (or, from 500,
+    incident) trace naming the resource. Returns the error body."""
+    assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True))
+    body = resp.json
+    assert set(body) == ERROR_KEYS[dialect] and body["error_code"] == code, body
+    if dialect == "is_success":
+        assert body["is_success"] is False, body
+    actual = check_trace(client, resp, code=status, response=body, error_code=code, **kw)
+    assert actual["trace_rating"] == ("incident" if status >= 500 else "warning")
+    return body

@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from tests.helpers import FROZEN_MS, expected_record
+from tests.helpers import check_refusal, check_trace, ok, FROZEN_MS, expected_record
 
 DS = "/v2/{project_id}/datasets"
 CREATE = {"dataset_name": "flowers", "dataset_type": 0,
@@ -14,9 +14,7 @@ CREATE = {"dataset_name": "flowers", "dataset_type": 0,
           "labels": [{"name": "rose", "type": 0, "property": {"@modelarts:color": "#ff0000"}}]}
 
 
-def _ok(resp, status=200):
-    assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True))
-    return resp.json
+_ok = ok
 
 
 @pytest.fixture
@@ -26,13 +24,7 @@ def dataset(client, sim):
     return body["dataset_id"]
 
 
-def check(client, resp, **kw):
-    """The last trace equals, field by field, the record the call must leave."""
-    actual = client.last_trace()
-    kw.setdefault("time", client.sim.clock.now_ms())
-    assert actual["request_id"] == resp.headers["X-Request-Id"]
-    assert actual == expected_record(actual, **kw)
-    return actual
+check = check_trace
 
 
 def b64(data: bytes) -> str:
@@ -183,15 +175,7 @@ def test_delete_samples(client, dataset):
 
 # -- refusals: the datasets dialect, traced as warnings ------------------------------------------
 
-def _refused(client, resp, status, code, **kw):
-    assert resp.status_code == status
-    body = resp.json
-    assert set(body) == {"error_code", "error_msg"} and body["error_code"] == code
-    actual = client.last_trace()
-    kw.setdefault("time", client.sim.clock.now_ms())
-    assert actual == expected_record(actual, code=status, response=body, error_code=code, **kw)
-    assert actual["trace_rating"] == "warning"
-    return body
+_refused = check_refusal
 
 
 def test_duplicate_dataset_name(client, dataset):

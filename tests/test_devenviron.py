@@ -4,7 +4,7 @@ and instances move CREATING -> RUNNING, STOPPING -> STOPPED, STARTING -> RUNNING
 
 import pytest
 
-from tests.helpers import FROZEN_MS, OTHER_PROJECT_ID, UUID, SignedClient, expected_record
+from tests.helpers import check_refusal, check_trace, ok, FROZEN_MS, OTHER_PROJECT_ID, UUID, SignedClient, expected_record
 
 DE = "/v1/{project_id}/demanager/instances"
 CREATE = {"name": "notebook-d115", "profile_id": "Multi-Engine 1.0 (python3)-gpu",
@@ -15,28 +15,15 @@ CREATE = {"name": "notebook-d115", "profile_id": "Multi-Engine 1.0 (python3)-gpu
 TRACE = {"resource_type": "Notebook", "api_version": "v1"}
 
 
-def _ok(resp, status=200):
-    assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True))
-    return resp.json
+_ok = ok
 
 
 def check(client, resp, **kw):
-    """The last trace equals, field by field, the record the call must leave."""
-    actual = client.last_trace()
-    kw.setdefault("time", client.sim.clock.now_ms())
-    assert actual["request_id"] == resp.headers["X-Request-Id"]
-    assert actual == expected_record(actual, **TRACE, **kw)
-    return actual
+    return check_trace(client, resp, **TRACE, **kw)
 
 
 def refused(client, resp, code, **kw):
-    """A refusal: HTTP 400, the devenviron dialect, a warning trace naming the resource."""
-    assert resp.status_code == 400, resp.get_data(as_text=True)
-    body = resp.json
-    assert set(body) == {"error_code", "error_message"} and body["error_code"] == code, body
-    actual = check(client, resp, code=400, response=body, error_code=code, **kw)
-    assert actual["trace_rating"] == "warning"
-    return body
+    return check_refusal(client, resp, 400, code, dialect="devenviron", **TRACE, **kw)
 
 
 def status(client, instance_id):

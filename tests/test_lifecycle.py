@@ -1,6 +1,5 @@
 """Lifecycle modes and the /_sim/lifecycle controls, on the datasets family; system traces."""
 
-import pytest
 
 from simulator.modelarts.lifecycle import Progress
 from tests.conftest import make_app

@@ -5,7 +5,7 @@ families' tests too (conversions, services, authorizations, clusters)."""
 
 import pytest
 
-from tests.helpers import FROZEN_MS, OTHER_PROJECT_ID, SignedClient, expected_record
+from tests.helpers import check_refusal, check_trace, ok, FROZEN_MS, OTHER_PROJECT_ID, SignedClient
 
 MODELS = "/v1/{project_id}/models"
 IMPORT = {"model_name": "mnist", "model_version": "0.0.1", "model_type": "TensorFlow",
@@ -15,32 +15,14 @@ IMPORT = {"model_name": "mnist", "model_version": "0.0.1", "model_type": "Tensor
 
 # -- helpers shared by the old-generation families' tests -------------------------------------
 
-def ok(resp, status=200):
-    assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True))
-    return resp.json
-
-
 def check(client, resp, **kw):
-    """The last trace equals, field by field, the record the call must leave."""
-    actual = client.last_trace()
-    kw.setdefault("time", client.sim.clock.now_ms())
     kw.setdefault("api_version", "v1")
-    assert actual["request_id"] == resp.headers["X-Request-Id"]
-    assert actual == expected_record(actual, **kw)
-    return actual
+    return check_trace(client, resp, **kw)
 
 
 def refused(client, resp, status, code, **kw):
-    """A refusal: the family's error body, and a warning (or incident) trace naming it."""
-    assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True))
-    body = resp.json
-    assert set(body) == {"error_code", "error_msg"} and body["error_code"] == code, body
-    actual = client.last_trace()
-    kw.setdefault("time", client.sim.clock.now_ms())
     kw.setdefault("api_version", "v1")
-    assert actual == expected_record(actual, code=status, response=body, error_code=code, **kw)
-    assert actual["trace_rating"] == ("incident" if status >= 500 else "warning")
-    return body
+    return check_refusal(client, resp, status, code, **kw)
 
 
 def import_model(client, sim, published=True, **change) -> str:

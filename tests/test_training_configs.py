@@ -4,7 +4,7 @@ HTTP 400 as warnings, and a configuration must name what exists, like a training
 
 import pytest
 
-from tests.helpers import FROZEN_MS, OTHER_PROJECT_ID, SignedClient, expected_record
+from tests.helpers import check_refusal, check_trace, ok_is_success, FROZEN_MS, OTHER_PROJECT_ID, SignedClient, expected_record
 
 TC = "/v1/{project_id}/training-job-configs"
 CREATE = {"config_name": "testConfig", "config_desc": "mnist on 1 node",
@@ -15,28 +15,15 @@ TRACE = {"resource_type": "ModelArtsTrainConfig", "api_version": "v1"}
 OK = {"is_success": True}
 
 
-def _ok(resp):
-    assert resp.status_code == 200, (resp.status_code, resp.get_data(as_text=True))
-    assert resp.json["is_success"] is True
-    return resp.json
+_ok = ok_is_success
 
 
 def check(client, resp, **kw):
-    actual = client.last_trace()
-    kw.setdefault("time", client.sim.clock.now_ms())
-    assert actual["request_id"] == resp.headers["X-Request-Id"]
-    assert actual == expected_record(actual, **TRACE, **kw)
-    return actual
+    return check_trace(client, resp, **TRACE, **kw)
 
 
 def refused(client, resp, code, **kw):
-    assert resp.status_code == 400, resp.get_data(as_text=True)
-    body = resp.json
-    assert set(body) == {"is_success", "error_code", "error_message"}, body
-    assert body["is_success"] is False and body["error_code"] == code, body
-    actual = check(client, resp, code=400, response=body, error_code=code, **kw)
-    assert actual["trace_rating"] == "warning"
-    return body
+    return check_refusal(client, resp, 400, code, dialect="is_success", **TRACE, **kw)
 
 
 @pytest.fixture

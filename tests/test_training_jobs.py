@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.helpers import FROZEN_MS, OTHER_PROJECT_ID, PROJECT_ID, SignedClient, \
+from tests.helpers import check_refusal, check_trace, ok_is_success, FROZEN_MS, OTHER_PROJECT_ID, PROJECT_ID, SignedClient, \
     expected_record
 
 TJ = "/v1/{project_id}/training-jobs"
@@ -17,29 +17,15 @@ CREATE = {"job_name": "TestModelArtsJob", "job_desc": "demo", "config": CONFIG}
 TRACE = {"resource_type": "ModelArtsTrainJob", "api_version": "v1"}
 
 
-def _ok(resp):
-    assert resp.status_code == 200, (resp.status_code, resp.get_data(as_text=True))
-    assert resp.json["is_success"] is True
-    return resp.json
+_ok = ok_is_success
 
 
 def check(client, resp, **kw):
-    actual = client.last_trace()
-    kw.setdefault("time", client.sim.clock.now_ms())
-    assert actual["request_id"] == resp.headers["X-Request-Id"]
-    assert actual == expected_record(actual, **TRACE, **kw)
-    return actual
+    return check_trace(client, resp, **TRACE, **kw)
 
 
 def refused(client, resp, code, **kw):
-    """HTTP 400 in the is_success dialect, and a warning trace naming the job."""
-    assert resp.status_code == 400, resp.get_data(as_text=True)
-    body = resp.json
-    assert set(body) == {"is_success", "error_code", "error_message"}, body
-    assert body["is_success"] is False and body["error_code"] == code, body
-    actual = check(client, resp, code=400, response=body, error_code=code, **kw)
-    assert actual["trace_rating"] == "warning"
-    return body
+    return check_refusal(client, resp, 400, code, dialect="is_success", **TRACE, **kw)
 
 
 def version(client, job_id=1, version_id=1):
