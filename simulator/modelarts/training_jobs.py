@@ -28,7 +28,6 @@ DWELL = {
     "training_jobs_stop": 1.0,
 }
 RUN = (INIT, WAITING, RUNNING, COMPLETED)
-ACTIVE = (INIT, WAITING, RUNNING, KILLING)
 STOP = (KILLING, KILLED)
 
 
@@ -71,7 +70,7 @@ class State:
         """Versions still running (or about to) on a dedicated pool, by name."""
         return ["training job %s %s" % (job.name, v.name) for job in self.jobs.values()
                 for v in job.versions.values()
-                if v.config.get("pool_id") == cluster_id and v.run.status(now) in ACTIVE]
+                if v.config.get("pool_id") == cluster_id and v.run.status(now) in v1jobs.ACTIVE]
 
 
 # -- helpers ---------------------------------------------------------------------------------
