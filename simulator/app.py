@@ -134,7 +134,7 @@ def _record(sim, ctx: Context, reply, project, error_code, raw, resource_id, res
     query = {k: v for k, v in ctx.query.items()}
     sim.record(TraceInput(
         trace_id=sim.ids.uuid(),
-        trace_name=op.trace_name,
+        trace_name=sim.trace_names[op.operation_id],
         resource_type=op.resource_type,
         operation_id=op.operation_id,
         api_version=op.api_version,

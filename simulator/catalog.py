@@ -34,6 +34,10 @@ FAMILIES = {
     "services": "modelarts",
     "authorizations": "modelarts",
     "clusters": "modelarts",
+    "notebooks": "modelarts",
+    "training_v2": "training_v2",
+    "services_v2": "modelarts",
+    "pools": "modelarts",
     "cts": "cts",
     "iam": "iam",
 }
@@ -90,10 +94,16 @@ def _op(operation_id, method, path, family, trace_name, resource_type, source, s
 
 
 _NO_API = "no public API: path and body are the simulator's own shape"
+_NO_V2_NAME = "Huawei publishes no trace name for this operation: the name is inferred " \
+    "(rename it with [trace_names] in the settings)"
 _WHICH_LABEL = "the reference cannot say which label endpoint emits this trace: both do"
 
 
 _DS = "/v2/{project_id}/datasets"
+_NB = "/v1/{project_id}/notebooks"
+_TJ = "/v2/{project_id}/training-jobs"
+_SV = "/v2/{project_id}/services"
+_PL = "/v2/{project_id}/pools"
 _ANN = _DS + "/{dataset_id}/data-annotations"
 
 OPERATIONS: tuple[Operation, ...] = (
@@ -335,6 +345,26 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("ListTraceResources", "GET", "/v3/{domain_id}/resources", "cts", None, "resource",
         DOCUMENTED, "Querying the resource types that have traces", service_type="CTS"),
 
+    _op("CreateTracker", "POST", "/v3/{project_id}/tracker", "cts", None, "tracker", DOCUMENTED,
+        "Creating a tracker", service_type="CTS"),
+    _op("UpdateTracker", "PUT", "/v3/{project_id}/tracker", "cts", None, "tracker", DOCUMENTED,
+        "Modifying a tracker", service_type="CTS"),
+    _op("ListTrackers", "GET", "/v3/{project_id}/trackers", "cts", None, "tracker", DOCUMENTED,
+        "Querying trackers", service_type="CTS"),
+    _op("DeleteTracker", "DELETE", "/v3/{project_id}/trackers", "cts", None, "tracker",
+        DOCUMENTED, "Deleting trackers", service_type="CTS"),
+    _op("CreateNotification", "POST", "/v3/{project_id}/notifications", "cts", None,
+        "notification", DOCUMENTED, "Creating a key event notification", service_type="CTS"),
+    _op("UpdateNotification", "PUT", "/v3/{project_id}/notifications", "cts", None,
+        "notification", DOCUMENTED, "Modifying a key event notification", service_type="CTS"),
+    _op("ListNotifications", "GET", "/v3/{project_id}/notifications/{notification_type}", "cts",
+        None, "notification", DOCUMENTED, "Querying key event notifications",
+        service_type="CTS"),
+    _op("DeleteNotification", "DELETE", "/v3/{project_id}/notifications", "cts", None,
+        "notification", DOCUMENTED, "Deleting key event notifications", service_type="CTS"),
+    _op("CheckObsBuckets", "POST", "/v3/{domain_id}/checkbucket", "cts", None, "bucket",
+        DOCUMENTED, "Checking OBS buckets", service_type="CTS"),
+
     # ---- IAM (served, not audited) ---------------------------------------------------------
     _op("KeystoneCreateUserTokenByPassword", "POST", "/v3/auth/tokens", "iam", None, "token",
         DOCUMENTED, "Obtaining a user token by password", auth="none", service_type="IAM"),
@@ -376,12 +406,35 @@ def flask_rule(path: str) -> str:
     return _PARAM.sub(r"<\1>", path)
 
 
-def audited_operations(service_type: str = "ModelArts") -> dict[str, list[str]]:
+TRACE_NAME = re.compile(r"^[A-Za-z][0-9A-Za-z._-]{0,63}$")
+
+
+def trace_names(overrides: dict[str, str]) -> dict[str, str]:
+    """operation id -> the trace name to record, after overrides keyed by operation id or by
+    catalog trace name. Raises ValueError for an unknown key or a name CTS would not accept."""
+    names = {op.operation_id: op.trace_name for op in OPERATIONS if op.traced}
+    for key, new in overrides.items():
+        if not TRACE_NAME.match(new):
+            raise ValueError("trace name %r is not 1-64 of [0-9A-Za-z._-] starting with a "
+                             "letter" % new)
+        hits = [op_id for op_id, name in names.items()
+                if op_id == key or BY_ID[op_id].trace_name == key]
+        if not hits:
+            raise ValueError("trace_names: %r is neither an audited operation id nor a trace "
+                             "name of the catalog" % key)
+        for op_id in hits:
+            names[op_id] = new
+    return names
+
+
+def audited_operations(service_type: str = "ModelArts",
+                       names: dict[str, str] | None = None) -> dict[str, list[str]]:
     """resource_type -> the trace names recorded for it (what CTS ListOperations answers)."""
     table: dict[str, list[str]] = {}
     for op in OPERATIONS:
         if op.traced and op.service_type == service_type:
-            names = table.setdefault(op.resource_type, [])
-            if op.trace_name not in names:
-                names.append(op.trace_name)
+            name = (names or {}).get(op.operation_id, op.trace_name)
+            listed = table.setdefault(op.resource_type, [])
+            if name not in listed:
+                listed.append(name)
     return table

@@ -1,4 +1,4 @@
-"""`modelarts-sim serve | accounts | coverage`"""
+"""`modelarts-sim serve | accounts | env | coverage`"""
 
 from __future__ import annotations
 
@@ -37,6 +37,13 @@ def main(argv=None) -> int:
     acc.add_argument("--accounts", help="accounts TOML file")
     acc.add_argument("--config", help="settings TOML file")
     acc.add_argument("--json", action="store_true", help="as JSON")
+    envp = sub.add_parser("env", help="print the HUAWEICLOUD_SDK_* exports that point "
+                          "unmodified SDK code at a running simulator")
+    envp.add_argument("--endpoint", default="http://127.0.0.1:%d" % DEFAULT_PORT,
+                     help="the simulator's URL (default http://127.0.0.1:%d)" % DEFAULT_PORT)
+    envp.add_argument("--user", default=None, help="whose AK/SK (default: the default user)")
+    envp.add_argument("--accounts", help="accounts TOML file")
+    envp.add_argument("--config", help="settings TOML file")
     cov = sub.add_parser("coverage", help="print the coverage table (from the catalog)")
     cov.add_argument("--markdown", action="store_true", help="as docs/coverage.md holds it")
     args = parser.parse_args(argv)
@@ -45,6 +52,8 @@ def main(argv=None) -> int:
             return serve(args)
         if args.command == "accounts":
             return accounts(args)
+        if args.command == "env":
+            return env(args)
         if args.command == "coverage":
             from simulator import coverage
             sys.stdout.write(coverage.markdown() if args.markdown else coverage.text())
@@ -75,6 +84,46 @@ def accounts(args) -> int:
             print("  user %s  %-10s role=%s" % (u["id"], u["name"], u["role"]))
             for c in u["credentials"]:
                 print("    AK %s  SK %s" % (c["access_key"], c["secret_key"]))
+    return 0
+
+
+SDK_SERVICES = ("MODELARTS", "CTS", "IAM")
+
+
+def env_lines(endpoint: str, region: str, ak: str, sk: str) -> list[str]:
+    """The exports that make SDK code using with_region(...) talk to the simulator."""
+    suffix = region.upper().replace("-", "_")
+    lines = ["export HUAWEICLOUD_SDK_AK=%s" % ak, "export HUAWEICLOUD_SDK_SK=%s" % sk,
+             "export HUAWEICLOUD_SDK_IAM_ENDPOINT=%s" % endpoint]
+    lines += ["export HUAWEICLOUD_SDK_REGION_%s_%s=%s" % (svc, suffix, endpoint)
+              for svc in SDK_SERVICES]
+    return lines
+
+
+def env(args) -> int:
+    import requests
+
+    settings = _settings(argparse.Namespace(**{k: v for k, v in vars(args).items()
+                                               if k not in ("endpoint", "user")}))
+    region = settings.region
+    try:  # the running simulator knows its region best
+        region = requests.get(args.endpoint.rstrip("/") + "/_sim/health", timeout=2).json()[
+            "region"]
+    except (requests.RequestException, ValueError, KeyError):
+        print("# %s did not answer: using region %s from the settings" % (args.endpoint, region))
+    directory = Directory.load(settings.accounts)
+    user = directory.user(args.user) if args.user else directory.default_user()
+    if user is None or not user.credentials:
+        print("modelarts-sim: no user %r with an AK/SK" % args.user, file=sys.stderr)
+        return 2
+    cred = user.credentials[0]
+    project = directory.home_project(user.domain, region)
+    print("# modelarts-sim at %s, region %s, user %s" % (args.endpoint, region, user.name))
+    for line in env_lines(args.endpoint.rstrip("/"), region, cred.access_key, cred.secret_key):
+        print(line)
+    if project:
+        print("# optional: skips the project id look-up the SDK makes with a region")
+        print("# export HUAWEICLOUD_SDK_PROJECT_ID=%s" % project.id)
     return 0
 
 

@@ -47,6 +47,10 @@ class Simulator:
                                          self.settings.lifecycle, self.settings.lifecycle_mode)
         except LifecycleError as exc:
             raise SettingsError(str(exc)) from exc
+        try:
+            self.trace_names = catalog.trace_names(self.settings.trace_names)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from exc
         self._load_resources()
 
     # -- resources -----------------------------------------------------------------------------
@@ -124,7 +128,8 @@ class Simulator:
         """A trace the service records on its own (trace_type SystemAction, no source IP)."""
         op = catalog.BY_ID[operation_id]
         return self.record(TraceInput(
-            trace_id=self.ids.uuid(), trace_name=op.trace_name, resource_type=op.resource_type,
+            trace_id=self.ids.uuid(), trace_name=self.trace_names[operation_id],
+            resource_type=op.resource_type,
             operation_id=op.operation_id, api_version=op.api_version or "v1",
             read_only=op.read_only, service_type=op.service_type, project_id=project.id,
             domain_id=project.domain.id, time_ms=at_ms,

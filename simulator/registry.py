@@ -45,7 +45,7 @@ def implemented(operation_id: str) -> bool:
     return any(operation_id in getattr(m, "SYSTEM_OPERATIONS", ()) for m in family_modules())
 
 
-_OTHER_MODULES = ("simulator.cts.api", "simulator.identity.iam")
+_OTHER_MODULES = ("simulator.cts.api", "simulator.cts.trackers", "simulator.identity.iam")
 
 
 def family_modules() -> list:

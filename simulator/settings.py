@@ -41,6 +41,9 @@ class Settings:
     lifecycle_mode: str = "time"  # time | immediate | manual, for every family at start
     # dwell-time overrides, seconds by name (each family declares its names and defaults)
     lifecycle: dict[str, float] = field(default_factory=dict)
+    # trace-name overrides: catalog operation id or trace name -> the name to record instead
+    # (for inferred names, when a user learns the real one)
+    trace_names: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         self.validate()
@@ -77,7 +80,7 @@ class Settings:
                 raise SettingsError(f"cannot read config file {config}: {exc}") from exc
         for f in dataclasses.fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())
-            if raw is not None and f.name != "lifecycle":
+            if raw is not None and f.name not in ("lifecycle", "trace_names"):
                 values[f.name] = raw
         for key, value in (overrides or {}).items():
             if value is not None:
@@ -99,6 +102,10 @@ class Settings:
 def _coerce(name, f, value):
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     try:
+        if name == "trace_names":
+            if not isinstance(value, dict):
+                raise SettingsError("trace_names must be a table of names")
+            return {str(k): str(v) for k, v in value.items()}
         if name == "lifecycle":
             if not isinstance(value, dict):
                 raise SettingsError("lifecycle must be a table of dwell times")

@@ -1,6 +1,8 @@
 """The catalog holds the seed list exactly, and everything else derives from it."""
 
 import re
+
+import pytest
 from pathlib import Path
 
 from simulator import catalog, registry
@@ -103,3 +105,25 @@ def test_flask_rule_and_api_version():
         "/v2/<project_id>/datasets/<dataset_id>"
     assert catalog.BY_ID["CreateDataset"].api_version == "v2"
     assert catalog.BY_ID["CreateTrainingJob"].api_version == "v1"
+
+
+def test_trace_names_can_be_renamed_by_settings(tmp_path):
+    from simulator.core import Simulator
+    from simulator.settings import Settings, SettingsError
+    from tests.conftest import make_app
+    from tests.helpers import SignedClient
+
+    app = make_app(trace_names={"CreateDataset": "createDatasetV2", "deleteDataset": "rmDataset"})
+    client = SignedClient(app)
+    ds = client.post("/v2/{project_id}/datasets", {
+        "dataset_name": "d", "data_sources": [{"data_path": "/bk1/in/"}],
+        "work_path": "/bk1/out/", "work_path_type": 0}).json["dataset_id"]
+    client.delete("/v2/{project_id}/datasets/" + ds)
+    assert [t["trace_name"] for t in client.traces()] == ["rmDataset", "createDatasetV2"]
+    listed = client.get("/v3/{project_id}/operations",
+                        query={"service_type": "ModelArts", "resource_type": "dataset"}).json
+    assert listed["operations"][0]["operation_list"][:2] == ["createDatasetV2", "rmDataset"]
+    for bad in ({"NoSuchOperation": "x"}, {"CreateDataset": "9starts-with-digit"},
+                {"ListDatasets": "notAudited"}):
+        with pytest.raises(SettingsError):
+            Simulator(Settings(trace_names=bad))

@@ -88,7 +88,7 @@ def list_operations(ctx):
     for svc in services:
         if service and svc != service:
             continue
-        for rtype, names in catalog.audited_operations(svc).items():
+        for rtype, names in catalog.audited_operations(svc, ctx.sim.trace_names).items():
             if resource and rtype != resource:
                 continue
             out.append({"service_type": svc, "resource_type": rtype, "operation_list": names})
