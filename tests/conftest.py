@@ -10,6 +10,7 @@ from simulator.core import Simulator
 from simulator.server import start_in_thread
 from simulator.settings import Settings
 from tests.helpers import FROZEN_MS, SignedClient
+from tests.sdk import sdk  # noqa: F401  the official SDK clients, both ways (tests/sdk.py)
 
 
 def make_app(**settings):

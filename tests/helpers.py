@@ -27,7 +27,7 @@ USERS = {
 }
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
-FROZEN_MS = 1_795_000_000_000  # 2026-11-18T08:26:40Z: tests run on a frozen clock
+FROZEN_MS = 1_795_000_000_000  # 2026-11-18T11:06:40Z: tests run on a frozen clock
 USER_AGENT = "modelarts-sim-tests/1.0"
 
 

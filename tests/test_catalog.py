@@ -69,7 +69,8 @@ def test_seed_rows_are_audited_and_sourced():
 
 
 def test_no_trace_name_outside_the_catalog():
-    names = {op.trace_name for op in catalog.OPERATIONS if op.trace_name}
+    # a name that is also an operation id (pools: CreatePool) may appear as @handler's argument
+    names = {op.trace_name for op in catalog.OPERATIONS if op.trace_name} - set(catalog.BY_ID)
     root = Path(__file__).resolve().parents[1] / "simulator"
     for path in root.rglob("*.py"):
         if path.name == "catalog.py":

@@ -799,7 +799,9 @@ ALL_MODELARTS_OPERATIONS = [
     {"service_type": "ModelArts", "resource_type": "dataset",
      "operation_list": DATASET_OPERATIONS},
     {"service_type": "ModelArts", "resource_type": "Notebook",
-     "operation_list": ["create_instance", "delete_instance", "change_instance_status"]},
+     "operation_list": ["create_instance", "delete_instance", "change_instance_status",
+                        "createNotebook", "getNotebook", "listNotebook", "listallNotebook",
+                        "updateNotebook", "deleteNotebook", "startNotebook", "stopNotebook"]},
     {"service_type": "ModelArts", "resource_type": "ModelArtsTrainJob",
      "operation_list": ["createModelArtsTrainJob", "createModelArtsTrainVersion",
                         "stopModelArtsTrainVersion", "updateModelArtsTrainDesc",
@@ -821,6 +823,15 @@ ALL_MODELARTS_OPERATIONS = [
     {"service_type": "ModelArts", "resource_type": "cluster",
      "operation_list": ["createCluster", "deleteCluster", "addClusterNode",
                         "deleteClusterNode", "createClusterResult"]},
+    {"service_type": "ModelArts", "resource_type": "JobV2",
+     "operation_list": ["CreateJobV2", "UpdateJobV2", "DeleteJobV2", "StopJobV2",
+                        "CreateJobTags", "DeleteJobTags"]},
+    {"service_type": "ModelArts", "resource_type": "serviceV2",
+     "operation_list": ["CreateServiceV2", "UpdateServiceV2", "StartServiceV2",
+                        "StopServiceV2", "DeleteServiceV2"]},
+    {"service_type": "ModelArts", "resource_type": "Pool",
+     "operation_list": ["CreatePool", "ListPools", "ShowPool", "PatchPool", "DeletePool",
+                        "ListPoolNodes"]},
 ]
 
 

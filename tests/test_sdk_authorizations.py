@@ -8,7 +8,6 @@ from huaweicloudsdkmodelarts.v1 import (AuthorizationRequest, CreateAuthorizatio
                                         DeleteAuthorizationsRequest, GetAuthorizationsRequest)
 
 from tests.helpers import USERS
-from tests.sdk import sdk  # noqa: F401  (the fixture)
 
 
 def test_access_key_authorization_round_trip(sdk):

@@ -4,7 +4,6 @@ environment `modelarts-sim env` prints (the SDK then discovers the project id it
 from huaweicloudsdkcts.v3 import ListQuotasRequest, ListTracesRequest, ListTrackersRequest
 
 from simulator.cli import main
-from tests.sdk import sdk  # noqa: F401  (the fixture)
 from tests.helpers import USERS
 
 
