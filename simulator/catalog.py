@@ -443,6 +443,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "notification", DOCUMENTED, "Deleting key event notifications", service_type="CTS"),
     _op("CheckObsBuckets", "POST", "/v3/{domain_id}/checkbucket", "cts", None, "bucket",
         DOCUMENTED, "Checking OBS buckets", service_type="CTS"),
+    _op("BatchCreateResourceTags", "POST",
+        "/v3/{project_id}/{resource_type}/{resource_id}/tags/create", "cts", None, "tag",
+        DOCUMENTED, "Adding tags to a tracker", service_type="CTS"),
+    _op("BatchDeleteResourceTags", "DELETE",
+        "/v3/{project_id}/{resource_type}/{resource_id}/tags/delete", "cts", None, "tag",
+        DOCUMENTED, "Deleting tags of a tracker", service_type="CTS"),
 
     # ---- IAM (served, not audited) ---------------------------------------------------------
     _op("KeystoneCreateUserTokenByPassword", "POST", "/v3/auth/tokens", "iam", None, "token",

@@ -64,3 +64,19 @@ def delete_notification(ctx):
 @handler("CheckObsBuckets")
 def check_obs_buckets(ctx):
     raise _unavailable()
+
+
+def _tracker_tags(ctx):
+    if ctx.params.get("resource_type") != "cts-tracker":
+        raise ApiError(400, "CTS.0300", "Query failed: resource_type must be cts-tracker.")
+    raise ApiError(404, "CTS.0214", "The tracker does not exist.")
+
+
+@handler("BatchCreateResourceTags")
+def batch_create_resource_tags(ctx):
+    return _tracker_tags(ctx)
+
+
+@handler("BatchDeleteResourceTags")
+def batch_delete_resource_tags(ctx):
+    return _tracker_tags(ctx)
