@@ -8,6 +8,7 @@ keys they do not model.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import orjson
@@ -16,6 +17,9 @@ MASK = "******"
 _SECRET_KEYS = ("password", "secret", "token", "adminpass", "private_key", "passwd")
 _SECRET_EXACT = {"sk", "secret_key", "securitytoken", "security_token", "credential_secret"}
 MAX_VALUE_CHARS = 4096  # longer string values (sample bytes in base64) are elided
+# a key that mask() could hide, anywhere in a serialised body: only then is the body walked
+_MAYBE_SECRET = re.compile(rb'"sk"|password|secret|token|adminpass|private_key|passwd|'
+                           rb'credential_secret', re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,10 @@ def mask(value):
 def _as_text(body) -> str:
     if body is None or body == "" or body == {}:
         return ""
+    raw = orjson.dumps(body)
+    # most bodies hold no secret and no huge value: their text is final as it is
+    if len(raw) <= MAX_VALUE_CHARS and not _MAYBE_SECRET.search(raw):
+        return raw.decode()
     return orjson.dumps(mask(body)).decode()
 
 

@@ -83,33 +83,43 @@ class TraceStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._inserts = 0
+        # what the side tables already hold, so that most adds skip them
+        self._seen_operators: dict[tuple[str, str], int] = {}
+        self._seen_kinds: set[tuple[str, str, str]] = set()
 
     # -- writing -------------------------------------------------------------------------------
+    _INSERT = ("INSERT INTO traces (trace_id, project_id, category, tracker_name, time, "
+               "service_type, user_name, resource_id, resource_name, resource_type, trace_name, "
+               "trace_rating, access_key_id, enterprise_project_id, record) "
+               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+    _OPERATOR_GRAIN_MS = 3_600_000  # ListUserResources looks back 30 days: an hour is plenty
+
     def add(self, record: dict, category: str = "system") -> None:
-        """Store one record; it is committed when this returns."""
+        """Store one record; it is committed when this returns. The hot path: one statement
+        (its own transaction) unless the record brings a new operator hour or resource type."""
+        row, operator, kind = self._row(record, category)
+        with self._lock:
+            extra = self._side_tables(operator, kind)
+            if not extra:
+                self._db.execute(self._INSERT, row)
+                self._inserts += 1
+                return
         self.add_many([record], category)
 
     def add_many(self, records: list[dict], category: str = "system") -> None:
+        """Store records in one transaction: all of them or, on failure, none."""
         rows, operators, kinds = [], [], []
         for r in records:
-            user_name = (r.get("user") or {}).get("name")
-            rows.append((r["trace_id"], r["project_id"], category, r.get("tracker_name") or "system",
-                         r["time"], r.get("service_type"), user_name, r.get("resource_id"),
-                         r.get("resource_name"), r.get("resource_type"), r.get("trace_name"),
-                         r.get("trace_rating"), (r.get("user") or {}).get("access_key_id"),
-                         r.get("enterprise_project_id"), orjson.dumps(r)))
-            if user_name:
-                operators.append((r["project_id"], user_name, r["time"]))
-            kinds.append((r["project_id"], r.get("service_type") or "", r.get("resource_type") or ""))
+            row, operator, kind = self._row(r, category)
+            rows.append(row)
+            if operator:
+                operators.append(operator)
+            kinds.append(kind)
         with self._lock:
             db = self._db
             db.execute("BEGIN")
             try:
-                db.executemany(
-                    "INSERT INTO traces (trace_id, project_id, category, tracker_name, time, "
-                    "service_type, user_name, resource_id, resource_name, resource_type, "
-                    "trace_name, trace_rating, access_key_id, enterprise_project_id, record) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                db.executemany(self._INSERT, rows)
                 db.executemany(
                     "INSERT INTO operators VALUES (?,?,?) ON CONFLICT(project_id, user_name) "
                     "DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)", operators)
@@ -117,8 +127,37 @@ class TraceStore:
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
+                self._seen_operators.clear()
+                self._seen_kinds.clear()
                 raise
+            for project_id, user_name, last_seen in operators:
+                self._seen_operators[(project_id, user_name)] = max(
+                    last_seen // self._OPERATOR_GRAIN_MS,
+                    self._seen_operators.get((project_id, user_name), -1))
+            self._seen_kinds.update(kinds)
             self._inserts += len(rows)
+
+    @staticmethod
+    def _row(r: dict, category: str):
+        user = r.get("user") or {}
+        user_name = user.get("name")
+        row = (r["trace_id"], r["project_id"], category, r.get("tracker_name") or "system",
+               r["time"], r.get("service_type"), user_name, r.get("resource_id"),
+               r.get("resource_name"), r.get("resource_type"), r.get("trace_name"),
+               r.get("trace_rating"), user.get("access_key_id"), r.get("enterprise_project_id"),
+               orjson.dumps(r))
+        operator = (r["project_id"], user_name, r["time"]) if user_name else None
+        kind = (r["project_id"], r.get("service_type") or "", r.get("resource_type") or "")
+        return row, operator, kind
+
+    def _side_tables(self, operator, kind) -> bool:
+        """Whether the operators or resource-type tables need this record (lock held)."""
+        if kind not in self._seen_kinds:
+            return True
+        if operator is None:
+            return False
+        hour = operator[2] // self._OPERATOR_GRAIN_MS
+        return self._seen_operators.get(operator[:2], -1) < hour
 
     def purge(self, now_ms: int) -> int:
         """Drop what is past retention. Returns how many traces went."""
@@ -126,6 +165,7 @@ class TraceStore:
             cur = self._db.execute("DELETE FROM traces WHERE time <= ?",
                                    (now_ms - self.retention_ms,))
             if cur.rowcount:
+                self._seen_kinds.clear()
                 # resource types whose every trace expired are no longer listed
                 self._db.execute(
                     "DELETE FROM resource_types WHERE NOT EXISTS (SELECT 1 FROM traces t WHERE "
@@ -138,6 +178,8 @@ class TraceStore:
         with self._lock:
             self._db.executescript("DELETE FROM traces; DELETE FROM operators; "
                                    "DELETE FROM resource_types;")
+            self._seen_operators.clear()
+            self._seen_kinds.clear()
 
     def close(self) -> None:
         with self._lock:
