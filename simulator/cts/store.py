@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS traces (
 );
 CREATE INDEX IF NOT EXISTS traces_by_time
     ON traces (project_id, category, tracker_name, time);
+CREATE INDEX IF NOT EXISTS traces_by_age ON traces (time);
 CREATE TABLE IF NOT EXISTS operators (
     project_id TEXT NOT NULL, user_name TEXT NOT NULL, last_seen INTEGER NOT NULL,
     PRIMARY KEY (project_id, user_name)

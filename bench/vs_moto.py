@@ -1,0 +1,176 @@
+"""The simulator against moto: calls per second of the same client workload shape.
+
+Both servers run on 127.0.0.1 on a free port, each in its own process, and are measured in
+alternating windows (A B, B A, ...) with eight client threads, each with its own keep-alive
+session:
+
+  moto       moto.server.ThreadedMotoServer (S3): CreateBucket then DeleteBucket, plain
+             unsigned PUT / DELETE on path-style URLs (http://127.0.0.1:PORT/BUCKET).
+  simulator  simulator.server.start_in_thread, strict AK/SK auth, tracing on: AK/SK-signed
+             CreateDataset then DeleteDataset, each call storing a CTS trace.
+
+moto's server (werkzeug) closes the connection after every answer, so its clients reconnect for
+every call; the simulator (waitress) keeps connections alive. That is each server as shipped.
+
+It runs with requests.Session clients (the target's definition) and with "lean" http.client
+sessions (a cheaper client, so that the servers rather than the client limit the rate).
+
+Target: the simulator makes at least 3x moto's calls per second while storing a trace per call.
+
+    .venv/bin/python bench/vs_moto.py [--rounds 3] [--seconds 8] [--clients requests,lean]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from _common import (UNIQUE, MachineWatch, ServerProcess, SignedCaller, alternating, check,
+                     combine, dataset_body, measure_quietly, traces_stored, verdict,
+                     write_results)
+
+TARGET_MIN_RATIO = 3.0
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--connections", type=int, default=8, help="concurrent client connections")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="pairs of windows (each pair measures both servers)")
+    p.add_argument("--seconds", type=float, default=8.0, help="length of one window")
+    p.add_argument("--warmup", type=float, default=1.5, help="unmeasured seconds before each")
+    p.add_argument("--retries", type=int, default=2,
+                   help="measure a window again when other work on the machine disturbed it")
+    p.add_argument("--clients", default="requests,lean",
+                   help="client kinds to run, comma-separated: requests (requests.Session, "
+                        "the target's definition) and lean (http.client)")
+    return p.parse_args(argv)
+
+
+def moto_step(endpoint: str):
+    """CreateBucket then DeleteBucket, a new bucket name each time."""
+    def make_step(worker, session):
+        def step() -> int:
+            url = "%s/bench-%d-%d" % (endpoint, worker, next(UNIQUE))
+            check(session.put(url), 200, "PUT", url)
+            check(session.delete(url), 204, "DELETE", url)
+            return 2
+        return step
+    return make_step
+
+
+def simulator_step(endpoint: str):
+    """createDataset then deleteDataset, a new dataset name each time: two traces."""
+    caller = SignedCaller(endpoint)
+
+    def make_step(worker, session):
+        def step() -> int:
+            name = "bench-%d-%d" % (worker, next(UNIQUE))
+            created = caller.call(session, "POST", "/v2/{project_id}/datasets",
+                                  dataset_body(name), expect=201)
+            caller.call(session, "DELETE",
+                        "/v2/{project_id}/datasets/" + created.json()["dataset_id"], expect=204)
+            return 2
+        return step
+    return make_step
+
+
+def run(args, client: str) -> dict:
+    with ServerProcess("moto") as moto, \
+            ServerProcess("simulator", port=0, auth="strict", tracing=True, seed=1) as sim:
+        steps = {"moto": (moto, moto_step(moto.endpoint)),
+                 "simulator": (sim, simulator_step(sim.endpoint))}
+        windows = []
+        for label in alternating(("simulator", "moto"), args.rounds):
+            server, make_step = steps[label]
+            w = measure_quietly(label, server, make_step, retries=args.retries,
+                                connections=args.connections, warmup_s=args.warmup,
+                                seconds=args.seconds, client=client)
+            print("  %-8s %-9s %8.1f calls/s  server %6.0f us/call  client %6.0f us/call"
+                  % (client, label, w.rate, w.server_cpu_us_per_call, w.client_cpu_us_per_call),
+                  flush=True)
+            windows.append(w)
+        stored = traces_stored(sim.endpoint)
+    return summarise(windows, stored)
+
+
+def summarise(windows, stored: int) -> dict:
+    moto, sim = combine(windows, "moto"), combine(windows, "simulator")
+    if stored < sim["calls"]:  # every simulator call is a traced write
+        raise RuntimeError("only %d traces stored for %d calls" % (stored, sim["calls"]))
+    return {"moto": moto, "simulator": sim, "simulator_traces_stored": stored,
+            "ratio": round(sim["calls_per_s"] / moto["calls_per_s"], 2),
+            "server_cpu_ratio": round(moto["server_cpu_us_per_call"]
+                                      / sim["server_cpu_us_per_call"], 2),
+            "windows": [w.as_dict() for w in windows]}
+
+
+def target(runs: dict) -> dict:
+    out = {"description": "simulator >= 3x moto's calls/s while storing a trace "
+                          "(8 requests.Session clients)", "min_ratio": TARGET_MIN_RATIO}
+    if "requests" in runs:
+        out["ratio"] = runs["requests"]["ratio"]
+        out["met"] = out["ratio"] >= TARGET_MIN_RATIO
+    if "lean" in runs:
+        out["lean_ratio"] = runs["lean"]["ratio"]
+        out["met_lean"] = out["lean_ratio"] >= TARGET_MIN_RATIO
+    return out
+
+
+def report(runs: dict, goal: dict) -> None:
+    print()
+    print("%-9s %-10s %10s %15s %15s" % ("client", "server", "calls/s", "server us/call",
+                                         "client us/call"))
+    for client, run_ in runs.items():
+        for name in ("moto", "simulator"):
+            row = run_[name]
+            print("%-9s %-10s %10.1f %15.1f %15.1f" % (
+                client, name, row["calls_per_s"], row["server_cpu_us_per_call"],
+                row["client_cpu_us_per_call"]))
+        print("%-9s simulator / moto = %.2fx calls/s (moto spends %.2fx the server CPU per call)"
+              % (client, run_["ratio"], run_["server_cpu_ratio"]))
+    if "met" in goal:
+        print("TARGET simulator >= %.0fx moto (requests clients): %s (%.2fx)" % (
+            goal["min_ratio"], verdict(goal["met"]), goal["ratio"]))
+    if "met_lean" in goal:
+        print("       same bound with lean clients: %s (%.2fx)" % (
+            verdict(goal["met_lean"]), goal["lean_ratio"]))
+
+
+def moto_server_importable() -> bool:
+    """moto's server needs flask-cors, which moto[s3] does not bring (moto[server] does)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            import moto.server  # noqa: F401
+        except ImportError as exc:
+            print("vs_moto: cannot import moto.server (%s); install it with "
+                  ".venv/bin/pip install flask-cors  (or 'moto[s3,server]')" % exc)
+            return False
+    return True
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if not moto_server_importable():
+        return 2
+    clients = [c for c in args.clients.split(",") if c]
+    print("vs_moto: %d connections, clients %s, %d rounds x 2 windows of %.0fs" % (
+        args.connections, "+".join(clients), args.rounds, args.seconds), flush=True)
+    watch = MachineWatch()
+    runs = {client: run(args, client) for client in clients}
+    goal = target(runs)
+    report(runs, goal)
+    config = {k: getattr(args, k) for k in ("connections", "rounds", "seconds", "warmup",
+                                             "clients", "retries")}
+    print("results: %s" % write_results("vs_moto", {
+        "config": config,
+        "workload": {"moto": "S3 CreateBucket + DeleteBucket (unsigned, path-style)",
+                     "simulator": "AK/SK-signed createDataset + deleteDataset, traced"},
+        "runs": runs, "target": goal, "machine_during_run": watch.report()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
