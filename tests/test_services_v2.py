@@ -12,7 +12,7 @@ from huaweicloudsdkmodelarts.v1 import (BatchDeleteInferServicesRequest,
                                         ShowInferServiceRequest, StartInferServiceRequest,
                                         StopInferServiceRequest, UpdateInferServiceRequest)
 
-from tests.helpers import UUID, check_refusal, check_trace, ok
+from tests.helpers import UUID, check_refusal, check_trace, expected_record, ok
 
 SV = "/v2/{project_id}/services"
 CREATE = {"name": "svc-a", "type": "REAL_TIME", "description": "demo",
@@ -74,9 +74,11 @@ def test_batch_delete_leaves_one_trace_per_service(client, sim):
     latest, earlier = client.traces()[:2]
     for actual, (sid, name) in ((latest, (b, "svc-b")), (earlier, (a, "svc-a"))):
         assert actual["request_id"] == resp.headers["X-Request-Id"]
-        assert actual["trace_name"] == "DeleteServiceV2"
-        assert (actual["resource_id"], actual["resource_name"]) == (sid, name)
-        assert actual["resource_type"] == "serviceV2" and actual["read_only"] is False
+        assert actual == expected_record(
+            actual, trace_name="DeleteServiceV2", operation_id="BatchDeleteInferServices",
+            resource_id=sid, resource_name=name, code=200, request=req, response=body,
+            time=sim.clock.now_ms(), **REC)
+    assert latest["trace_id"] != earlier["trace_id"]
     assert ok(client.get(SV))["total"] == 0
     assert ok(client.post(SV, CREATE))["name"] == "svc-a"  # the name is free again
 
