@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import gc
 import heapq
+import itertools
 import random
 import shutil
 import sys
@@ -58,6 +59,12 @@ END_MS = FROZEN_MS  # the newest trace; the simulator's clock stands a minute la
 SPAN_MS = 6 * DAY_MS
 PROJECT_ID = PROJECTS[0][0]
 PAGES_DEEP = 5
+# the triples people ask for (every pair is measured too, and all nine filters at once)
+TRIPLES = (("service_type", "user", "trace_rating"), ("user", "resource_type", "trace_rating"),
+           ("user", "trace_name", "trace_rating"), ("access_key_id", "resource_type",
+                                                     "trace_rating"),
+           ("enterprise_project_id", "user", "resource_type"),
+           ("user", "resource_id", "trace_name"))
 HTTP_SHAPES = ("no filter", "user", "resource_id", "trace_rating", "user+trace_name",
                "no filter, limit 200", "paging, no filter")
 
@@ -141,10 +148,8 @@ class Shape:
 def shapes() -> list[Shape]:
     out = [Shape("no filter")]
     out += [Shape(name, (name,)) for name in FILTERS]
-    out += [Shape("+".join(f), f) for f in (
-        ("user", "trace_name"), ("trace_rating", "resource_type"),
-        ("service_type", "user", "trace_rating"), ("resource_type", "trace_name"),
-        ("user", "resource_type", "trace_rating"), ("access_key_id", "trace_rating"))]
+    out += [Shape("+".join(f), f) for f in itertools.combinations(FILTERS, 2)]
+    out += [Shape("+".join(f), f) for f in TRIPLES + (tuple(FILTERS),)]
     out += [Shape("no filter, limit 200", limit=200),
             Shape("paging, no filter", pages=PAGES_DEEP),
             Shape("paging, user", ("user",), pages=PAGES_DEEP),

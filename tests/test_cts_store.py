@@ -6,9 +6,12 @@ first (insertion order, the store's seq), so a frozen clock still lists calls ne
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import sqlite3
+import threading
 
+import orjson
 import pytest
 
 from simulator.cts.store import DAY_MS, FILTERS, Page, TraceStore
@@ -287,6 +290,22 @@ def test_filters_combine_with_and(store):
                                  "resource_type": "Notebook"}).records == []
 
 
+@pytest.mark.parametrize("names", list(itertools.combinations(sorted(FILTERS), 2)),
+                         ids="+".join)
+def test_every_pair_of_filters_returns_exactly_the_matching_traces(store, names):
+    """Whichever index the planner walks, the other filter is checked on every row."""
+    records = _variety()
+    store.add_many(records)
+    combos = {tuple(_field(r, n) for n in names) for r in records}
+    combos |= {(a, b) for a in {_field(r, names[0]) for r in records}
+               for b in ("normal", "no-such-value")}  # absent combinations too
+    for values in sorted(combos):
+        want = newest_first([r for r in records
+                             if all(_field(r, n) == v for n, v in zip(names, values))])
+        got = query(store, filters=dict(zip(names, values))).records
+        assert got == want, (names, values)
+
+
 def test_filtered_paging(store):
     records = _variety()
     store.add_many(records)
@@ -537,3 +556,156 @@ def test_a_file_store_commits_on_add(tmp_path):
     assert query(reader).records == [rec(3, T + 2), rec(2, T + 1), rec(1, T)]
     reader.close()
     writer.close()
+
+
+# -- group commit ----------------------------------------------------------------------------
+
+def test_concurrent_adds_are_each_committed_before_they_return(tmp_path):
+    """Adds from many threads share transactions, yet each returns only once its own trace
+    is committed: another connection to the file sees it at that moment."""
+    path = tmp_path / "traces.sqlite3"
+    writer, reader = TraceStore(path), TraceStore(path)
+    missing, errors = [], []
+
+    def work(worker: int):
+        try:
+            for i in range(40):
+                r = rec(worker * 1000 + i, T + i, user=user("u%d" % worker))
+                writer.add(r)
+                if reader.get(r["trace_id"]) != r:
+                    missing.append(r["trace_id"])
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and missing == []
+    assert reader.count() == 320
+    assert reader.operators(P1, 0) == sorted("u%d" % w for w in range(8))
+    reader.close()
+    writer.close()
+
+
+def test_a_bad_record_in_a_shared_transaction_fails_only_its_own_add(store):
+    """While one write is under way three adds queue up; the next writer takes them as one
+    batch, which fails on the duplicate; the two good ones are still stored."""
+    store.add(rec(1, T))
+    release = threading.Event()
+    write = store._write
+
+    def slow_write(entries):
+        if entries[0].row[0] == rec(2, 0)["trace_id"]:
+            release.wait(10)
+        write(entries)
+
+    store._write = slow_write
+    outcome = {}
+
+    def add(n, r):
+        try:
+            store.add(r)
+            outcome[n] = "stored"
+        except sqlite3.IntegrityError:
+            outcome[n] = "refused"
+
+    leader = threading.Thread(target=add, args=(2, rec(2, T + 2)))
+    leader.start()
+    while not store._writing:
+        pass
+    queued = [threading.Thread(target=add, args=(n, r)) for n, r in (
+        (3, rec(3, T + 3)), (1, rec(1, T + 9)), (4, rec(4, T + 4)))]
+    for t in queued:
+        t.start()
+    while len(store._queue) < 3:
+        pass
+    release.set()
+    for t in [leader, *queued]:
+        t.join()
+    assert outcome == {2: "stored", 3: "stored", 1: "refused", 4: "stored"}
+    assert query(store).records == newest_first([rec(1, T), rec(2, T + 2), rec(3, T + 3),
+                                                 rec(4, T + 4)])
+
+
+# -- the planner -----------------------------------------------------------------------------
+
+def _fresh_counts(store):
+    from simulator.cts.planner import Planner
+    fresh = Planner(empty=False)
+    fresh.load(store._db)
+    return {k: v for k, v in fresh.counts.items() if v}
+
+
+def test_the_planner_counts_stay_exact_through_add_purge_and_clear():
+    store = TraceStore(retention_days=7)
+    records = _variety()
+    store.add_many(records[:10])
+    for r in records[10:]:
+        store.add(r)
+    counts = lambda: {k: v for k, v in store._planner.counts.items() if v}  # noqa: E731
+    assert counts() == _fresh_counts(store)
+    assert counts()[((P1, "system", "system"), "user_name", "admin")] == 8
+    assert store.purge(T + 3 + 7 * DAY_MS) > 0
+    assert counts() == _fresh_counts(store)
+    store.clear()
+    assert counts() == {}
+    store.close()
+
+
+def test_the_planner_walks_the_index_that_selects_fewest(store):
+    common = [rec(n, T + n, user=user("admin")) for n in range(1, 40)]
+    rare = [rec(100, T + 100, user=user("admin"), trace_rating="incident"),
+            rec(101, T + 101, user=user("bob"), trace_rating="normal")]
+    store.add_many(common + rare)
+    listing = (P1, "system", "system")
+    pick = lambda **cols: store._planner.index(store._db, listing, cols)  # noqa: E731
+    assert pick(user_name="admin") == "traces_by_user_name"
+    assert pick(user_name="admin", trace_rating="incident") == "traces_by_rating_user_name"
+    assert pick(user_name="bob", trace_rating="normal") == "traces_by_user_name"
+    assert pick(user_name="admin", trace_rating="normal",
+                resource_id="ds-1") == "traces_by_rating_user_name"
+    assert pick(user_name="admin", trace_name="nothing-like-it") == "traces_by_trace_name"
+
+
+def test_a_reopened_store_counts_what_it_holds(tmp_path):
+    path = tmp_path / "traces.sqlite3"
+    store = TraceStore(path)
+    store.add_many(_variety())
+    store.close()
+    again = TraceStore(path)
+    assert again._planner.counts is None  # read on first use, not at start
+    want = newest_first([r for r in _variety() if r["user"]["name"] == "admin"
+                         and r["trace_rating"] == "warning"])
+    assert query(again, filters={"user": "admin", "trace_rating": "warning"}).records == want
+    assert {k: v for k, v in again._planner.counts.items() if v} == _fresh_counts(again)
+    again.close()
+
+
+def test_a_store_of_the_earlier_layout_is_moved_to_this_one(tmp_path):
+    """Before the record moved to its own table it was the last column of `traces`."""
+    path = tmp_path / "traces.sqlite3"
+    db = sqlite3.connect(str(path))
+    db.executescript(
+        "CREATE TABLE traces (seq INTEGER PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, "
+        "project_id TEXT NOT NULL, category TEXT NOT NULL, tracker_name TEXT NOT NULL, "
+        "time INTEGER NOT NULL, service_type TEXT, user_name TEXT, resource_id TEXT, "
+        "resource_name TEXT, resource_type TEXT, trace_name TEXT, trace_rating TEXT, "
+        "access_key_id TEXT, enterprise_project_id TEXT, record BLOB NOT NULL);"
+        "CREATE INDEX traces_by_user_name ON traces "
+        "(project_id, category, tracker_name, user_name, time);")
+    old = [rec(1, T), rec(2, T + 1, user=user("developer"))]
+    for r in old:
+        db.execute("INSERT INTO traces (trace_id, project_id, category, tracker_name, time, "
+                   "user_name, record) VALUES (?,?,?,?,?,?,?)",
+                   (r["trace_id"], P1, "system", "system", r["time"], r["user"]["name"],
+                    orjson.dumps(r)))
+    db.commit()
+    db.close()
+    store = TraceStore(path)
+    assert query(store).records == newest_first(old)
+    assert query(store, filters={"user": "developer"}).records == [old[1]]
+    store.add(rec(3, T + 2))
+    assert store.get(rec(3, 0)["trace_id"]) == rec(3, T + 2)
+    store.close()

@@ -1,11 +1,14 @@
 """The trace store: SQLite (WAL on disk, or in memory), keyset pagination on (time, seq).
 
-seq is the insertion order (the rowid): among traces of the same millisecond the one recorded
-last comes first, so "newest first" holds even on a frozen clock. The marker a client sees is
-still the trace_id of the page's last trace.
+A trace is committed before `add` returns, so it is on disk (or in the shared in-memory
+database) before the response that caused it leaves. Concurrent adds share one transaction
+(group commit): the first caller that finds no write under way writes everything queued so far,
+and the others wait for the commit that holds theirs. Under load that turns a transaction, a
+lock hand-off and a round of GIL switches per trace into one per batch.
 
-Every ListTraces filter has its own composite index led by the columns every query pins
-(project, category, tracker), so a page costs an index range scan, never a table scan or OFFSET.
+The layout and its indexes are in `schema.py`; which index a query walks, in `planner.py`. The
+marker a client sees is the trace_id of the page's last trace; `position` turns it into the
+(time, seq) the next page starts below.
 """
 
 from __future__ import annotations
@@ -17,49 +20,13 @@ from pathlib import Path
 
 import orjson
 
-# ListTraces filter name -> column
-FILTERS = {
-    "service_type": "service_type",
-    "user": "user_name",
-    "resource_id": "resource_id",
-    "resource_name": "resource_name",
-    "resource_type": "resource_type",
-    "trace_name": "trace_name",
-    "trace_rating": "trace_rating",
-    "access_key_id": "access_key_id",
-    "enterprise_project_id": "enterprise_project_id",
-}
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS traces (
-    seq INTEGER PRIMARY KEY,
-    trace_id TEXT NOT NULL UNIQUE,
-    project_id TEXT NOT NULL,
-    category TEXT NOT NULL,
-    tracker_name TEXT NOT NULL,
-    time INTEGER NOT NULL,
-    service_type TEXT, user_name TEXT, resource_id TEXT, resource_name TEXT,
-    resource_type TEXT, trace_name TEXT, trace_rating TEXT, access_key_id TEXT,
-    enterprise_project_id TEXT,
-    record BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS traces_by_time
-    ON traces (project_id, category, tracker_name, time);
-CREATE INDEX IF NOT EXISTS traces_by_age ON traces (time);
-CREATE TABLE IF NOT EXISTS operators (
-    project_id TEXT NOT NULL, user_name TEXT NOT NULL, last_seen INTEGER NOT NULL,
-    PRIMARY KEY (project_id, user_name)
-);
-CREATE TABLE IF NOT EXISTS resource_types (
-    project_id TEXT NOT NULL, service_type TEXT NOT NULL, resource_type TEXT NOT NULL,
-    PRIMARY KEY (project_id, service_type, resource_type)
-);
-""" + "".join(
-    "CREATE INDEX IF NOT EXISTS traces_by_{c} ON traces "
-    "(project_id, category, tracker_name, {c}, time);\n".format(c=col)
-    for col in FILTERS.values())
+from simulator.cts import schema
+from simulator.cts.planner import Planner
+from simulator.cts.schema import FILTERS  # noqa: F401  (the API's filter names)
 
 DAY_MS = 86_400_000
+_MMAP_BYTES = 1 << 31  # reads through the OS page cache without a copy (SQLite caps it at 2 GB)
+_CACHE_KIB = 65_536
 
 
 @dataclass(frozen=True)
@@ -68,11 +35,18 @@ class Page:
     marker: str | None  # trace_id of the last record when more pages follow
 
 
+@dataclass
+class _Entry:
+    row: tuple  # schema.COLUMNS, then the record's JSON
+    operator: tuple | None  # (project_id, user_name, time) for the operators table
+    kind: tuple  # (project_id, service_type, resource_type)
+
+
 class TraceStore:
     def __init__(self, path: Path | None = None, retention_days: int = 7):
         self.path = path
         self.retention_ms = retention_days * DAY_MS
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the connection
         if path is None:
             self._db = sqlite3.connect(":memory:", check_same_thread=False,
                                        isolation_level=None)
@@ -82,64 +56,103 @@ class TraceStore:
                                        isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._inserts = 0
-        # what the side tables already hold, so that most adds skip them
+            self._db.execute("PRAGMA mmap_size=%d" % _MMAP_BYTES)
+            self._db.execute("PRAGMA cache_size=-%d" % _CACHE_KIB)
+        schema.create(self._db)
+        empty = self._db.execute("SELECT 1 FROM traces LIMIT 1").fetchone() is None
+        self._planner = Planner(empty)
+        # what the side tables already hold, so that most writes skip them
         self._seen_operators: dict[tuple[str, str], int] = {}
         self._seen_kinds: set[tuple[str, str, str]] = set()
+        # group commit: tickets count the adds queued and the adds written
+        self._queue_lock = threading.Condition(threading.Lock())
+        self._queue: list[_Entry] = []
+        self._queued = self._written = 0
+        self._writing = False
+        self._failed: dict[int, BaseException] = {}  # ticket -> why its write failed
 
     # -- writing -------------------------------------------------------------------------------
-    _INSERT = ("INSERT INTO traces (trace_id, project_id, category, tracker_name, time, "
-               "service_type, user_name, resource_id, resource_name, resource_type, trace_name, "
-               "trace_rating, access_key_id, enterprise_project_id, record) "
-               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
     _OPERATOR_GRAIN_MS = 3_600_000  # ListUserResources looks back 30 days: an hour is plenty
 
     def add(self, record: dict, category: str = "system") -> None:
-        """Store one record; it is committed when this returns. The hot path: one statement
-        (its own transaction) unless the record brings a new operator hour or resource type."""
-        row, operator, kind = self._row(record, category)
-        with self._lock:
-            extra = self._side_tables(operator, kind)
-            if not extra:
-                self._db.execute(self._INSERT, row)
-                self._inserts += 1
-                return
-        self.add_many([record], category)
+        """Store one record; it is committed when this returns (or this raises)."""
+        entry = self._entry(record, category)
+        cond = self._queue_lock
+        with cond:
+            self._queue.append(entry)
+            self._queued += 1
+            ticket = self._queued
+            while self._written < ticket:
+                if self._writing:
+                    cond.wait()
+                    continue
+                self._writing = True
+                batch, self._queue = self._queue, []
+                first, last = self._queued - len(batch) + 1, self._queued
+                cond.release()
+                try:
+                    failures = self._write_batch(batch, first)
+                except BaseException as exc:  # interrupted: none of the batch is known written
+                    failures = dict.fromkeys(range(first, last + 1), exc)
+                cond.acquire()
+                self._writing = False
+                self._written = last
+                self._failed.update(failures)
+                cond.notify_all()
+            error = self._failed.pop(ticket, None)
+        if error is not None:
+            raise error
+
+    def _write_batch(self, batch: list[_Entry], first: int) -> dict[int, BaseException]:
+        """Write a batch in one transaction; if that fails, each entry alone, so that one bad
+        record costs only its own trace. Returns the tickets that failed, and why."""
+        try:
+            self._write(batch)
+            return {}
+        except Exception as exc:
+            if len(batch) == 1:
+                return {first: exc}
+        failures = {}
+        for n, entry in enumerate(batch):
+            try:
+                self._write([entry])
+            except Exception as exc:
+                failures[first + n] = exc
+        return failures
 
     def add_many(self, records: list[dict], category: str = "system") -> None:
         """Store records in one transaction: all of them or, on failure, none."""
-        rows, operators, kinds = [], [], []
-        for r in records:
-            row, operator, kind = self._row(r, category)
-            rows.append(row)
-            if operator:
-                operators.append(operator)
-            kinds.append(kind)
+        self._write([self._entry(r, category) for r in records])
+
+    def _write(self, entries: list[_Entry]) -> None:
+        rows = [e.row for e in entries]
         with self._lock:
+            operators = [e.operator for e in entries if self._needs_operator(e.operator)]
+            kinds = [e.kind for e in entries if e.kind not in self._seen_kinds]
             db = self._db
             db.execute("BEGIN")
             try:
-                db.executemany(self._INSERT, rows)
-                db.executemany(
-                    "INSERT INTO operators VALUES (?,?,?) ON CONFLICT(project_id, user_name) "
-                    "DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)", operators)
-                db.executemany("INSERT OR IGNORE INTO resource_types VALUES (?,?,?)", kinds)
+                db.executemany(schema.INSERT_TRACE, [row[:-1] for row in rows])
+                db.executemany(schema.INSERT_RECORD, [(row[-1], row[0]) for row in rows])
+                if operators:
+                    db.executemany(
+                        "INSERT INTO operators VALUES (?,?,?) ON CONFLICT(project_id, user_name) "
+                        "DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)", operators)
+                if kinds:
+                    db.executemany("INSERT OR IGNORE INTO resource_types VALUES (?,?,?)", kinds)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
-                self._seen_operators.clear()
-                self._seen_kinds.clear()
                 raise
             for project_id, user_name, last_seen in operators:
-                self._seen_operators[(project_id, user_name)] = max(
-                    last_seen // self._OPERATOR_GRAIN_MS,
-                    self._seen_operators.get((project_id, user_name), -1))
+                key = (project_id, user_name)
+                self._seen_operators[key] = max(last_seen // self._OPERATOR_GRAIN_MS,
+                                                self._seen_operators.get(key, -1))
             self._seen_kinds.update(kinds)
-            self._inserts += len(rows)
+            self._planner.changed(rows, 1)
 
     @staticmethod
-    def _row(r: dict, category: str):
+    def _entry(r: dict, category: str) -> _Entry:
         user = r.get("user") or {}
         user_name = user.get("name")
         row = (r["trace_id"], r["project_id"], category, r.get("tracker_name") or "system",
@@ -149,12 +162,10 @@ class TraceStore:
                orjson.dumps(r))
         operator = (r["project_id"], user_name, r["time"]) if user_name else None
         kind = (r["project_id"], r.get("service_type") or "", r.get("resource_type") or "")
-        return row, operator, kind
+        return _Entry(row, operator, kind)
 
-    def _side_tables(self, operator, kind) -> bool:
-        """Whether the operators or resource-type tables need this record (lock held)."""
-        if kind not in self._seen_kinds:
-            return True
+    def _needs_operator(self, operator) -> bool:
+        """Whether the operators table lacks this operator's hour (connection lock held)."""
         if operator is None:
             return False
         hour = operator[2] // self._OPERATOR_GRAIN_MS
@@ -162,25 +173,39 @@ class TraceStore:
 
     def purge(self, now_ms: int) -> int:
         """Drop what is past retention. Returns how many traces went."""
+        cutoff = now_ms - self.retention_ms
         with self._lock:
-            cur = self._db.execute("DELETE FROM traces WHERE time <= ?",
-                                   (now_ms - self.retention_ms,))
-            if cur.rowcount:
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                db.execute("DELETE FROM trace_records WHERE seq IN "
+                           "(SELECT seq FROM traces WHERE time <= ?)", (cutoff,))
+                gone = db.execute("DELETE FROM traces WHERE time <= ? RETURNING %s"
+                                  % ", ".join(schema.COLUMNS), (cutoff,)).fetchall()
+                if gone:
+                    # resource types whose every trace expired are no longer listed
+                    db.execute(
+                        "DELETE FROM resource_types WHERE NOT EXISTS (SELECT 1 FROM traces t "
+                        "WHERE t.project_id = resource_types.project_id AND t.category = "
+                        "'system' AND t.tracker_name = 'system' AND t.resource_type = "
+                        "resource_types.resource_type AND t.service_type = "
+                        "resource_types.service_type)")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            if gone:
+                self._planner.changed(gone, -1)
                 self._seen_kinds.clear()
-                # resource types whose every trace expired are no longer listed
-                self._db.execute(
-                    "DELETE FROM resource_types WHERE NOT EXISTS (SELECT 1 FROM traces t WHERE "
-                    "t.project_id = resource_types.project_id AND t.category = 'system' AND "
-                    "t.tracker_name = 'system' AND t.resource_type = resource_types.resource_type "
-                    "AND t.service_type = resource_types.service_type)")
-            return cur.rowcount
+            return len(gone)
 
     def clear(self) -> None:
         with self._lock:
-            self._db.executescript("DELETE FROM traces; DELETE FROM operators; "
-                                   "DELETE FROM resource_types;")
+            self._db.executescript("DELETE FROM traces; DELETE FROM trace_records; "
+                                   "DELETE FROM operators; DELETE FROM resource_types;")
             self._seen_operators.clear()
             self._seen_kinds.clear()
+            self._planner = Planner(empty=True)
 
     def close(self) -> None:
         with self._lock:
@@ -191,8 +216,9 @@ class TraceStore:
     # -- reading -------------------------------------------------------------------------------
     def get(self, trace_id: str) -> dict | None:
         with self._lock:
-            row = self._db.execute("SELECT record FROM traces WHERE trace_id = ?",
-                                   (trace_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT r.record FROM traces t CROSS JOIN trace_records r ON r.seq = t.seq "
+                "WHERE t.trace_id = ?", (trace_id,)).fetchone()
         return orjson.loads(row[0]) if row else None
 
     def position(self, project_id: str, trace_id: str, category: str = "system",
@@ -210,23 +236,30 @@ class TraceStore:
               limit: int = 10, marker: tuple[int, int] | None = None,
               trace_id: str | None = None) -> Page:
         """Newest first: time in (after_ms, before_ms), all filters equal, older than marker."""
-        sql = ["SELECT trace_id, record FROM traces WHERE project_id = ? AND category = ? "
-               "AND tracker_name = ?"]
+        columns = {FILTERS[name]: value for name, value in (filters or {}).items()}
+        # CROSS JOIN: SQLite keeps `traces` as the outer loop, so the record is read only for
+        # the rows that pass every filter
+        sql = ["SELECT t.trace_id, r.record FROM traces t", "",
+               "CROSS JOIN trace_records r ON r.seq = t.seq",
+               "WHERE t.project_id = ? AND t.category = ? AND t.tracker_name = ?"]
         args: list = [project_id, category, tracker_name]
         if trace_id is not None:
-            sql.append("AND trace_id = ?")
+            sql.append("AND t.trace_id = ?")
             args.append(trace_id)
-        sql.append("AND time > ? AND time < ?")
+        sql.append("AND t.time > ? AND t.time < ?")
         args += [after_ms, before_ms]
-        for name, value in (filters or {}).items():
-            sql.append("AND %s = ?" % FILTERS[name])
+        for column, value in columns.items():
+            sql.append("AND t.%s = ?" % column)
             args.append(value)
         if marker is not None:
-            sql.append("AND (time < ? OR (time = ? AND seq < ?))")
+            sql.append("AND (t.time < ? OR (t.time = ? AND t.seq < ?))")
             args += [marker[0], marker[0], marker[1]]
-        sql.append("ORDER BY time DESC, seq DESC LIMIT ?")
+        sql.append("ORDER BY t.time DESC, t.seq DESC LIMIT ?")
         args.append(limit + 1)
         with self._lock:
+            if columns and trace_id is None:
+                sql[1] = "INDEXED BY " + self._planner.index(
+                    self._db, (project_id, category, tracker_name), columns)
             rows = self._db.execute(" ".join(sql), args).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
