@@ -10,6 +10,7 @@ import itertools
 import shutil
 import sqlite3
 import threading
+import time
 
 import orjson
 import pytest
@@ -589,6 +590,13 @@ def test_concurrent_adds_are_each_committed_before_they_return(tmp_path):
     writer.close()
 
 
+def _until(condition, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the writers never got there"
+        time.sleep(0.001)
+
+
 def test_a_bad_record_in_a_shared_transaction_fails_only_its_own_add(store):
     """While one write is under way three adds queue up; the next writer takes them as one
     batch, which fails on the duplicate; the two good ones are still stored."""
@@ -597,7 +605,7 @@ def test_a_bad_record_in_a_shared_transaction_fails_only_its_own_add(store):
     write = store._write
 
     def slow_write(entries):
-        if entries[0].row[0] == rec(2, 0)["trace_id"]:
+        if entries[0].trace_id == rec(2, 0)["trace_id"]:
             release.wait(10)
         write(entries)
 
@@ -613,14 +621,12 @@ def test_a_bad_record_in_a_shared_transaction_fails_only_its_own_add(store):
 
     leader = threading.Thread(target=add, args=(2, rec(2, T + 2)))
     leader.start()
-    while not store._writing:
-        pass
+    _until(lambda: store._writing)
     queued = [threading.Thread(target=add, args=(n, r)) for n, r in (
         (3, rec(3, T + 3)), (1, rec(1, T + 9)), (4, rec(4, T + 4)))]
     for t in queued:
         t.start()
-    while len(store._queue) < 3:
-        pass
+    _until(lambda: len(store._queue) == 3)
     release.set()
     for t in [leader, *queued]:
         t.join()
@@ -646,7 +652,8 @@ def test_the_planner_counts_stay_exact_through_add_purge_and_clear():
         store.add(r)
     counts = lambda: {k: v for k, v in store._planner.counts.items() if v}  # noqa: E731
     assert counts() == _fresh_counts(store)
-    assert counts()[((P1, "system", "system"), "user_name", "admin")] == 8
+    admin = store._terms[("user_name", "admin")]
+    assert counts()[(store._listings[(P1, "system", "system")], "user_name", admin)] == 8
     assert store.purge(T + 3 + 7 * DAY_MS) > 0
     assert counts() == _fresh_counts(store)
     store.clear()
@@ -659,14 +666,37 @@ def test_the_planner_walks_the_index_that_selects_fewest(store):
     rare = [rec(100, T + 100, user=user("admin"), trace_rating="incident"),
             rec(101, T + 101, user=user("bob"), trace_rating="normal")]
     store.add_many(common + rare)
-    listing = (P1, "system", "system")
-    pick = lambda **cols: store._planner.index(store._db, listing, cols)  # noqa: E731
+    listing = store._listings[(P1, "system", "system")]
+
+    def pick(**cols):
+        ids = {col: store._terms.get((col, value), -1) for col, value in cols.items()}
+        return store._planner.index(store._db, listing, ids)
+
+    assert pick() == "traces_by_time"
     assert pick(user_name="admin") == "traces_by_user_name"
     assert pick(user_name="admin", trace_rating="incident") == "traces_by_rating_user_name"
     assert pick(user_name="bob", trace_rating="normal") == "traces_by_user_name"
     assert pick(user_name="admin", trace_rating="normal",
                 resource_id="ds-1") == "traces_by_rating_user_name"
     assert pick(user_name="admin", trace_name="nothing-like-it") == "traces_by_trace_name"
+    assert pick(user_name="admin", enterprise_project_id="ep-9") == "traces_by_ep_user_name"
+
+
+def test_every_index_answers_its_filters_without_reading_the_table(store):
+    """Each filter index carries every filter column, so SQLite checks all of them in the
+    index and reads a table row only for a trace of the page."""
+    store.add_many(_variety())
+    db = store._db
+    names = [r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'traces' "
+        "AND name LIKE 'traces_by_%' AND name NOT IN ('traces_by_time', 'traces_by_age')")]
+    assert len(names) == 9 + 8
+    where = " AND ".join("%s = 1" % c for c in FILTERS.values())
+    for name in names:
+        plan = " ".join(r[-1] for r in db.execute(
+            "EXPLAIN QUERY PLAN SELECT seq FROM traces INDEXED BY %s WHERE listing = 1 AND "
+            "%s ORDER BY time DESC, seq DESC" % (name, where)))
+        assert "COVERING INDEX %s" % name in plan, plan
 
 
 def test_a_reopened_store_counts_what_it_holds(tmp_path):
@@ -683,29 +713,46 @@ def test_a_reopened_store_counts_what_it_holds(tmp_path):
     again.close()
 
 
-def test_a_store_of_the_earlier_layout_is_moved_to_this_one(tmp_path):
-    """Before the record moved to its own table it was the last column of `traces`."""
+_EARLIER_COLUMNS = ("seq INTEGER PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, "
+                    "project_id TEXT NOT NULL, category TEXT NOT NULL, tracker_name TEXT NOT "
+                    "NULL, time INTEGER NOT NULL, service_type TEXT, user_name TEXT, resource_id "
+                    "TEXT, resource_name TEXT, resource_type TEXT, trace_name TEXT, trace_rating "
+                    "TEXT, access_key_id TEXT, enterprise_project_id TEXT")
+
+
+@pytest.mark.parametrize("record_apart", [False, True], ids=["record-inline", "record-apart"])
+def test_a_store_of_an_earlier_layout_is_moved_to_this_one(tmp_path, record_apart):
+    """Earlier layouts kept the filter values as text, and the record either as the last
+    column of `traces` or in `trace_records`; opening one stores its traces again."""
     path = tmp_path / "traces.sqlite3"
     db = sqlite3.connect(str(path))
     db.executescript(
-        "CREATE TABLE traces (seq INTEGER PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, "
-        "project_id TEXT NOT NULL, category TEXT NOT NULL, tracker_name TEXT NOT NULL, "
-        "time INTEGER NOT NULL, service_type TEXT, user_name TEXT, resource_id TEXT, "
-        "resource_name TEXT, resource_type TEXT, trace_name TEXT, trace_rating TEXT, "
-        "access_key_id TEXT, enterprise_project_id TEXT, record BLOB NOT NULL);"
+        "CREATE TABLE traces (%s%s);%s"
         "CREATE INDEX traces_by_user_name ON traces "
-        "(project_id, category, tracker_name, user_name, time);")
-    old = [rec(1, T), rec(2, T + 1, user=user("developer"))]
-    for r in old:
-        db.execute("INSERT INTO traces (trace_id, project_id, category, tracker_name, time, "
-                   "user_name, record) VALUES (?,?,?,?,?,?,?)",
-                   (r["trace_id"], P1, "system", "system", r["time"], r["user"]["name"],
-                    orjson.dumps(r)))
+        "(project_id, category, tracker_name, user_name, time);"
+        % (_EARLIER_COLUMNS, "" if record_apart else ", record BLOB NOT NULL",
+           "CREATE TABLE trace_records (seq INTEGER PRIMARY KEY, record BLOB NOT NULL);"
+           if record_apart else ""))
+    old = [rec(1, T), rec(2, T + 1, user=user("developer")), rec(3, T, tracker_name="audit")]
+    for seq, r in enumerate(old, 1):
+        blob = orjson.dumps(r)
+        db.execute("INSERT INTO traces (seq, trace_id, project_id, category, tracker_name, "
+                   "time, user_name%s) VALUES (?,?,?,?,?,?,?%s)" % (
+                       ("", "") if record_apart else (", record", ",?")),
+                   (seq, r["trace_id"], P1, "data" if seq == 3 else "system",
+                    r["tracker_name"], r["time"], r["user"]["name"],
+                    *(() if record_apart else (blob,))))
+        if record_apart:
+            db.execute("INSERT INTO trace_records VALUES (?, ?)", (seq, blob))
     db.commit()
     db.close()
     store = TraceStore(path)
-    assert query(store).records == newest_first(old)
+    assert query(store).records == newest_first(old[:2])
     assert query(store, filters={"user": "developer"}).records == [old[1]]
-    store.add(rec(3, T + 2))
-    assert store.get(rec(3, 0)["trace_id"]) == rec(3, T + 2)
+    assert query(store, category="data", tracker_name="audit").records == [old[2]]
+    store.add(rec(4, T + 2))
+    assert store.get(rec(4, 0)["trace_id"]) == rec(4, T + 2)
     store.close()
+    tables = {r[0] for r in sqlite3.connect(str(path)).execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert not tables & {"traces_earlier", "trace_records_earlier", "trace_records"}

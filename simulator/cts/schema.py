@@ -1,16 +1,21 @@
 """The trace store's tables and indexes.
 
-`traces` holds what a query selects on, one narrow row per trace; the record itself (about
-1.5 KB of JSON) lives in `trace_records` under the same seq, so that checking a filter on a
-candidate row reads a few dozen bytes, and only the rows of the page fetch their record.
+A query must be answerable from its index alone until the page is known: a candidate row that
+has to be fetched from the table to check the other filters costs a random page read, and a
+rare combination of common values reads thousands of them. So every filter index carries every
+other filter column, and to keep those entries small the columns hold numbers, not strings:
+each (column, value) is a row of `terms`, each (project, category, tracker) a row of `listings`.
+Only the rows of the page itself are read from `traces`, for their record.
 
 seq is the insertion order (the rowid): among traces of the same millisecond the one recorded
-last comes first, so "newest first" holds even on a frozen clock.
+last comes first, so "newest first" holds even on a frozen clock; each index orders its entries
+by (time, seq) after its key, so a page costs one index range walk, never a sort or OFFSET.
 
-Every ListTraces filter has its own composite index led by the columns every query pins
-(project, category, tracker), so a page costs an index range scan, never a table scan or OFFSET.
-The filters people combine with a rating (a user's warnings, an access key's incidents) also have
-an index on the pair: a rare rating inside a common value is otherwise found row by row.
+Two filters have few values, one of them common and the others rare: the rating (`normal`, and
+the rare `warning` and `incident`) and the enterprise project (`0`, and the rare others). People
+pair them with the filters of many values (a user's warnings, an access key's incidents), and a
+rare value inside a common one would otherwise be looked for entry by entry; so those pairs have
+an index too.
 """
 
 from __future__ import annotations
@@ -29,33 +34,48 @@ FILTERS = {
     "access_key_id": "access_key_id",
     "enterprise_project_id": "enterprise_project_id",
 }
-# filters that also have an index on (trace_rating, column): those with many values (any value
-# of the others is common anyway)
-RATED = ("user_name", "access_key_id", "resource_type", "trace_name")
+TERM_COLUMNS = tuple(FILTERS.values())
+# columns of few values -> (the short name in index names, the columns each is paired with in an
+# index on (qualifier, column)): the filters of many values, but not resource id and name, whose
+# every value is rare already
+QUALIFIERS = {
+    "trace_rating": ("rating", ("user_name", "access_key_id", "resource_type", "trace_name")),
+    "enterprise_project_id": ("ep", ("user_name", "access_key_id", "resource_type",
+                                     "trace_name")),
+}
 
-# a row as the store writes it: trace_id, project_id, category, tracker_name, time, the filter
-# columns in FILTERS order, then the record
-COLUMNS = ("trace_id", "project_id", "category", "tracker_name", "time", *FILTERS.values())
-POSITION = {col: COLUMNS.index(col) for col in FILTERS.values()}
-RATING = POSITION["trace_rating"]
+# a row as the store writes it: seq is given by SQLite
+COLUMNS = ("trace_id", "listing", "time", *TERM_COLUMNS, "record")
+POSITION = {col: COLUMNS.index(col) for col in TERM_COLUMNS}
+INSERT = "INSERT INTO traces (%s) VALUES (%s)" % (", ".join(COLUMNS),
+                                                 ",".join("?" * len(COLUMNS)))
 
-INSERT_TRACE = "INSERT INTO traces (%s) VALUES (%s)" % (", ".join(COLUMNS),
-                                                       ",".join("?" * len(COLUMNS)))
-INSERT_RECORD = "INSERT INTO trace_records (seq, record) SELECT seq, ? FROM traces WHERE trace_id = ?"
+
+def paired_index(qualifier: str, column: str) -> str:
+    return "traces_by_%s_%s" % (QUALIFIERS[qualifier][0], column)
+
+
+def _covering(key: tuple[str, ...]) -> str:
+    rest = [c for c in TERM_COLUMNS if c not in key]
+    return ", ".join(("listing", *key, "time", "seq", *rest))
+
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS traces (
     seq INTEGER PRIMARY KEY,
     trace_id TEXT NOT NULL UNIQUE,
-    project_id TEXT NOT NULL,
-    category TEXT NOT NULL,
-    tracker_name TEXT NOT NULL,
+    listing INTEGER NOT NULL,
     time INTEGER NOT NULL,
-    service_type TEXT, user_name TEXT, resource_id TEXT, resource_name TEXT,
-    resource_type TEXT, trace_name TEXT, trace_rating TEXT, access_key_id TEXT,
-    enterprise_project_id TEXT
+    %s,
+    record BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS trace_records (seq INTEGER PRIMARY KEY, record BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS listings (
+    id INTEGER PRIMARY KEY, project_id TEXT NOT NULL, category TEXT NOT NULL,
+    tracker_name TEXT NOT NULL, UNIQUE (project_id, category, tracker_name)
+);
+CREATE TABLE IF NOT EXISTS terms (
+    id INTEGER PRIMARY KEY, col TEXT NOT NULL, value TEXT NOT NULL, UNIQUE (col, value)
+);
 CREATE TABLE IF NOT EXISTS operators (
     project_id TEXT NOT NULL, user_name TEXT NOT NULL, last_seen INTEGER NOT NULL,
     PRIMARY KEY (project_id, user_name)
@@ -64,28 +84,49 @@ CREATE TABLE IF NOT EXISTS resource_types (
     project_id TEXT NOT NULL, service_type TEXT NOT NULL, resource_type TEXT NOT NULL,
     PRIMARY KEY (project_id, service_type, resource_type)
 );
-"""
+""" % ",\n    ".join("%s INTEGER" % c for c in TERM_COLUMNS)
+
 _INDEXES = """
-CREATE INDEX IF NOT EXISTS traces_by_time ON traces (project_id, category, tracker_name, time);
+CREATE INDEX IF NOT EXISTS traces_by_time ON traces (listing, time, seq);
 CREATE INDEX IF NOT EXISTS traces_by_age ON traces (time);
 """ + "".join(
-    "CREATE INDEX IF NOT EXISTS traces_by_{c} ON traces "
-    "(project_id, category, tracker_name, {c}, time);\n".format(c=col)
-    for col in FILTERS.values()) + "".join(
-    "CREATE INDEX IF NOT EXISTS traces_by_rating_{c} ON traces "
-    "(project_id, category, tracker_name, trace_rating, {c}, time);\n".format(c=col)
-    for col in RATED)
+    "CREATE INDEX IF NOT EXISTS traces_by_%s ON traces (%s);\n" % (col, _covering((col,)))
+    for col in TERM_COLUMNS) + "".join(
+    "CREATE INDEX IF NOT EXISTS %s ON traces (%s);\n" % (paired_index(q, col),
+                                                        _covering((q, col)))
+    for q, (_, paired) in QUALIFIERS.items() for col in paired)
 
 
 def create(db: sqlite3.Connection) -> None:
-    """Create what is missing, moving a store of the earlier layout (the record inside `traces`)
-    to this one first."""
-    old = [r[1] for r in db.execute("PRAGMA table_info(traces)")]
-    if "record" in old:
-        db.executescript(
-            "BEGIN;"
-            "CREATE TABLE trace_records (seq INTEGER PRIMARY KEY, record BLOB NOT NULL);"
-            "INSERT INTO trace_records SELECT seq, record FROM traces;"
-            "ALTER TABLE traces DROP COLUMN record;"
-            "COMMIT;")
+    """Create what is missing. The tables of an earlier layout are renamed `*_earlier` (their
+    indexes dropped) for `earlier_traces` to read and the store to write again."""
+    columns = [r[1] for r in db.execute("PRAGMA table_info(traces)")]
+    if columns and "listing" not in columns:
+        old = [r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND "
+            "tbl_name IN ('traces', 'trace_records')")]
+        db.executescript("BEGIN;" + "".join("DROP INDEX %s;" % name for name in old) +
+                         "ALTER TABLE traces RENAME TO traces_earlier;" + (
+                             "ALTER TABLE trace_records RENAME TO trace_records_earlier;"
+                             if _exists(db, "trace_records") else "") + "COMMIT;")
     db.executescript(_TABLES + _INDEXES)
+
+
+def earlier_traces(db: sqlite3.Connection) -> list[tuple[str, bytes]] | None:
+    """(category, record JSON) of every trace of an earlier layout, oldest first; None if
+    there is none. The caller stores them and then runs DROP_EARLIER in the same transaction."""
+    if not _exists(db, "traces_earlier"):
+        return None
+    if _exists(db, "trace_records_earlier"):  # the record in a table of its own
+        return db.execute("SELECT t.category, r.record FROM traces_earlier t JOIN "
+                          "trace_records_earlier r ON r.seq = t.seq ORDER BY t.seq").fetchall()
+    return db.execute("SELECT category, record FROM traces_earlier ORDER BY seq").fetchall()
+
+
+DROP_EARLIER = ("DROP TABLE IF EXISTS traces_earlier",
+                "DROP TABLE IF EXISTS trace_records_earlier")
+
+
+def _exists(db: sqlite3.Connection, table: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                      (table,)).fetchone() is not None

@@ -6,9 +6,10 @@ database) before the response that caused it leaves. Concurrent adds share one t
 and the others wait for the commit that holds theirs. Under load that turns a transaction, a
 lock hand-off and a round of GIL switches per trace into one per batch.
 
-The layout and its indexes are in `schema.py`; which index a query walks, in `planner.py`. The
-marker a client sees is the trace_id of the page's last trace; `position` turns it into the
-(time, seq) the next page starts below.
+The layout and its indexes are in `schema.py` (filter values are stored as numbers, from the
+`terms` and `listings` tables, which this module keeps a copy of in memory); which index a query
+walks, in `planner.py`. The marker a client sees is the trace_id of the page's last trace;
+`position` turns it into the (time, seq) the next page starts below.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ import orjson
 
 from simulator.cts import schema
 from simulator.cts.planner import Planner
-from simulator.cts.schema import FILTERS  # noqa: F401  (the API's filter names)
+from simulator.cts.schema import FILTERS, TERM_COLUMNS
 
 DAY_MS = 86_400_000
-_MMAP_BYTES = 1 << 31  # reads through the OS page cache without a copy (SQLite caps it at 2 GB)
 _CACHE_KIB = 65_536
 
 
@@ -37,7 +37,11 @@ class Page:
 
 @dataclass
 class _Entry:
-    row: tuple  # schema.COLUMNS, then the record's JSON
+    trace_id: str
+    listing: tuple[str, str, str]  # project_id, category, tracker_name
+    time: int
+    values: tuple  # the filter columns' values, in TERM_COLUMNS order
+    record: bytes  # the record's JSON
     operator: tuple | None  # (project_id, user_name, time) for the operators table
     kind: tuple  # (project_id, service_type, resource_type)
 
@@ -46,7 +50,7 @@ class TraceStore:
     def __init__(self, path: Path | None = None, retention_days: int = 7):
         self.path = path
         self.retention_ms = retention_days * DAY_MS
-        self._lock = threading.Lock()  # the connection
+        self._lock = threading.Lock()  # the connection and the copies below
         if path is None:
             self._db = sqlite3.connect(":memory:", check_same_thread=False,
                                        isolation_level=None)
@@ -56,9 +60,9 @@ class TraceStore:
                                        isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA mmap_size=%d" % _MMAP_BYTES)
             self._db.execute("PRAGMA cache_size=-%d" % _CACHE_KIB)
         schema.create(self._db)
+        self._load_dictionary()
         empty = self._db.execute("SELECT 1 FROM traces LIMIT 1").fetchone() is None
         self._planner = Planner(empty)
         # what the side tables already hold, so that most writes skip them
@@ -70,6 +74,20 @@ class TraceStore:
         self._queued = self._written = 0
         self._writing = False
         self._failed: dict[int, BaseException] = {}  # ticket -> why its write failed
+        self._move_earlier()
+
+    def _load_dictionary(self) -> None:
+        self._terms = {(col, value): id_ for id_, col, value in
+                       self._db.execute("SELECT id, col, value FROM terms")}
+        self._listings = {(p, c, t): id_ for id_, p, c, t in self._db.execute(
+            "SELECT id, project_id, category, tracker_name FROM listings")}
+
+    def _move_earlier(self) -> None:
+        """Store again, in this layout and in one transaction, the traces of an earlier one."""
+        earlier = schema.earlier_traces(self._db)
+        if earlier is not None:
+            entries = [self._entry(orjson.loads(record), category) for category, record in earlier]
+            self._write(entries, then=schema.DROP_EARLIER)
 
     # -- writing -------------------------------------------------------------------------------
     _OPERATOR_GRAIN_MS = 3_600_000  # ListUserResources looks back 30 days: an hour is plenty
@@ -124,25 +142,30 @@ class TraceStore:
         """Store records in one transaction: all of them or, on failure, none."""
         self._write([self._entry(r, category) for r in records])
 
-    def _write(self, entries: list[_Entry]) -> None:
-        rows = [e.row for e in entries]
+    def _write(self, entries: list[_Entry], then: tuple[str, ...] = ()) -> None:
         with self._lock:
             operators = [e.operator for e in entries if self._needs_operator(e.operator)]
             kinds = [e.kind for e in entries if e.kind not in self._seen_kinds]
             db = self._db
             db.execute("BEGIN")
             try:
-                db.executemany(schema.INSERT_TRACE, [row[:-1] for row in rows])
-                db.executemany(schema.INSERT_RECORD, [(row[-1], row[0]) for row in rows])
+                rows = [(e.trace_id, self._listing_id(e.listing), e.time,
+                         *[None if v is None else self._term_id(col, v)
+                           for col, v in zip(TERM_COLUMNS, e.values)], e.record)
+                        for e in entries]
+                db.executemany(schema.INSERT, rows)
                 if operators:
                     db.executemany(
                         "INSERT INTO operators VALUES (?,?,?) ON CONFLICT(project_id, user_name) "
                         "DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)", operators)
                 if kinds:
                     db.executemany("INSERT OR IGNORE INTO resource_types VALUES (?,?,?)", kinds)
+                for statement in then:
+                    db.execute(statement)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
+                self._load_dictionary()  # forget the terms the rollback took back
                 raise
             for project_id, user_name, last_seen in operators:
                 key = (project_id, user_name)
@@ -151,18 +174,45 @@ class TraceStore:
             self._seen_kinds.update(kinds)
             self._planner.changed(rows, 1)
 
+    # The numbers for values and listings, from the copy in memory, else from the database
+    # (another connection to the file may have added them), else new (inside a write).
+    _TERM = ("SELECT id FROM terms WHERE col = ? AND value = ?",
+             "INSERT INTO terms (col, value) VALUES (?, ?)")
+    _LISTING = ("SELECT id FROM listings WHERE project_id = ? AND category = ? AND "
+                "tracker_name = ?",
+                "INSERT INTO listings (project_id, category, tracker_name) VALUES (?, ?, ?)")
+
+    def _term_id(self, col: str, value: str, create: bool = True) -> int | None:
+        return self._number(self._terms, (col, value), self._TERM, create)
+
+    def _listing_id(self, listing: tuple[str, str, str], create: bool = True) -> int | None:
+        return self._number(self._listings, listing, self._LISTING, create)
+
+    def _number(self, known: dict, key: tuple, sql: tuple[str, str], create: bool):
+        id_ = known.get(key)
+        if id_ is None:
+            row = self._db.execute(sql[0], key).fetchone()
+            if row is not None:
+                id_ = row[0]
+            elif create:
+                id_ = self._db.execute(sql[1], key).lastrowid
+            else:
+                return None
+            known[key] = id_
+        return id_
+
     @staticmethod
     def _entry(r: dict, category: str) -> _Entry:
         user = r.get("user") or {}
         user_name = user.get("name")
-        row = (r["trace_id"], r["project_id"], category, r.get("tracker_name") or "system",
-               r["time"], r.get("service_type"), user_name, r.get("resource_id"),
-               r.get("resource_name"), r.get("resource_type"), r.get("trace_name"),
-               r.get("trace_rating"), user.get("access_key_id"), r.get("enterprise_project_id"),
-               orjson.dumps(r))
-        operator = (r["project_id"], user_name, r["time"]) if user_name else None
-        kind = (r["project_id"], r.get("service_type") or "", r.get("resource_type") or "")
-        return _Entry(row, operator, kind)
+        values = (r.get("service_type"), user_name, r.get("resource_id"), r.get("resource_name"),
+                  r.get("resource_type"), r.get("trace_name"), r.get("trace_rating"),
+                  user.get("access_key_id"), r.get("enterprise_project_id"))
+        return _Entry(
+            r["trace_id"], (r["project_id"], category, r.get("tracker_name") or "system"),
+            r["time"], tuple(v if v is None or isinstance(v, str) else str(v) for v in values),
+            orjson.dumps(r), (r["project_id"], user_name, r["time"]) if user_name else None,
+            (r["project_id"], r.get("service_type") or "", r.get("resource_type") or ""))
 
     def _needs_operator(self, operator) -> bool:
         """Whether the operators table lacks this operator's hour (connection lock held)."""
@@ -173,23 +223,15 @@ class TraceStore:
 
     def purge(self, now_ms: int) -> int:
         """Drop what is past retention. Returns how many traces went."""
-        cutoff = now_ms - self.retention_ms
         with self._lock:
             db = self._db
             db.execute("BEGIN")
             try:
-                db.execute("DELETE FROM trace_records WHERE seq IN "
-                           "(SELECT seq FROM traces WHERE time <= ?)", (cutoff,))
                 gone = db.execute("DELETE FROM traces WHERE time <= ? RETURNING %s"
-                                  % ", ".join(schema.COLUMNS), (cutoff,)).fetchall()
+                                  % ", ".join(schema.COLUMNS[:-1]),
+                                  (now_ms - self.retention_ms,)).fetchall()
                 if gone:
-                    # resource types whose every trace expired are no longer listed
-                    db.execute(
-                        "DELETE FROM resource_types WHERE NOT EXISTS (SELECT 1 FROM traces t "
-                        "WHERE t.project_id = resource_types.project_id AND t.category = "
-                        "'system' AND t.tracker_name = 'system' AND t.resource_type = "
-                        "resource_types.resource_type AND t.service_type = "
-                        "resource_types.service_type)")
+                    self._forget_resource_types()
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -199,10 +241,28 @@ class TraceStore:
                 self._seen_kinds.clear()
             return len(gone)
 
+    def _forget_resource_types(self) -> None:
+        """Resource types whose every trace expired are no longer listed (lock held)."""
+        db = self._db
+        for project_id, service, resource in db.execute(
+                "SELECT project_id, service_type, resource_type FROM resource_types").fetchall():
+            listing = self._listings.get((project_id, "system", "system"))
+            ids = [None if v == "" else self._terms.get((col, v))
+                   for col, v in (("service_type", service), ("resource_type", resource))]
+            held = listing is not None and None not in ids and db.execute(
+                "SELECT 1 FROM traces INDEXED BY traces_by_resource_type WHERE listing = ? "
+                "AND resource_type = ? AND service_type = ? LIMIT 1",
+                (listing, ids[1], ids[0])).fetchone()
+            if not held:
+                db.execute("DELETE FROM resource_types WHERE project_id = ? AND service_type = ? "
+                           "AND resource_type = ?", (project_id, service, resource))
+
     def clear(self) -> None:
         with self._lock:
-            self._db.executescript("DELETE FROM traces; DELETE FROM trace_records; "
+            self._db.executescript("DELETE FROM traces; DELETE FROM terms; DELETE FROM listings; "
                                    "DELETE FROM operators; DELETE FROM resource_types;")
+            self._terms.clear()
+            self._listings.clear()
             self._seen_operators.clear()
             self._seen_kinds.clear()
             self._planner = Planner(empty=True)
@@ -216,19 +276,18 @@ class TraceStore:
     # -- reading -------------------------------------------------------------------------------
     def get(self, trace_id: str) -> dict | None:
         with self._lock:
-            row = self._db.execute(
-                "SELECT r.record FROM traces t CROSS JOIN trace_records r ON r.seq = t.seq "
-                "WHERE t.trace_id = ?", (trace_id,)).fetchone()
+            row = self._db.execute("SELECT record FROM traces WHERE trace_id = ?",
+                                   (trace_id,)).fetchone()
         return orjson.loads(row[0]) if row else None
 
     def position(self, project_id: str, trace_id: str, category: str = "system",
                  tracker_name: str = "system") -> tuple[int, int] | None:
         """(time, seq) of a trace of this project and listing (a pagination marker), or None."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT time, seq FROM traces WHERE trace_id = ? AND project_id = ? "
-                "AND category = ? AND tracker_name = ?",
-                (trace_id, project_id, category, tracker_name)).fetchone()
+            listing = self._listing_id((project_id, category, tracker_name), create=False)
+            row = listing is not None and self._db.execute(
+                "SELECT time, seq FROM traces WHERE trace_id = ? AND listing = ?",
+                (trace_id, listing)).fetchone()
         return (row[0], row[1]) if row else None
 
     def query(self, project_id: str, *, category: str = "system", tracker_name: str = "system",
@@ -236,30 +295,29 @@ class TraceStore:
               limit: int = 10, marker: tuple[int, int] | None = None,
               trace_id: str | None = None) -> Page:
         """Newest first: time in (after_ms, before_ms), all filters equal, older than marker."""
-        columns = {FILTERS[name]: value for name, value in (filters or {}).items()}
-        # CROSS JOIN: SQLite keeps `traces` as the outer loop, so the record is read only for
-        # the rows that pass every filter
-        sql = ["SELECT t.trace_id, r.record FROM traces t", "",
-               "CROSS JOIN trace_records r ON r.seq = t.seq",
-               "WHERE t.project_id = ? AND t.category = ? AND t.tracker_name = ?"]
-        args: list = [project_id, category, tracker_name]
-        if trace_id is not None:
-            sql.append("AND t.trace_id = ?")
-            args.append(trace_id)
-        sql.append("AND t.time > ? AND t.time < ?")
-        args += [after_ms, before_ms]
-        for column, value in columns.items():
-            sql.append("AND t.%s = ?" % column)
-            args.append(value)
-        if marker is not None:
-            sql.append("AND (t.time < ? OR (t.time = ? AND t.seq < ?))")
-            args += [marker[0], marker[0], marker[1]]
-        sql.append("ORDER BY t.time DESC, t.seq DESC LIMIT ?")
-        args.append(limit + 1)
         with self._lock:
-            if columns and trace_id is None:
-                sql[1] = "INDEXED BY " + self._planner.index(
-                    self._db, (project_id, category, tracker_name), columns)
+            listing = self._listing_id((project_id, category, tracker_name), create=False)
+            columns = {FILTERS[name]: self._term_id(FILTERS[name], value, create=False)
+                       for name, value in (filters or {}).items()}
+            if listing is None or None in columns.values():
+                return Page([], None)  # a project, or a value, that no trace ever had
+            sql = ["SELECT trace_id, record FROM traces", "", "WHERE listing = ?"]
+            args: list = [listing]
+            if trace_id is not None:
+                sql.append("AND trace_id = ?")
+                args.append(trace_id)
+            else:
+                sql[1] = "INDEXED BY " + self._planner.index(self._db, listing, columns)
+            sql.append("AND time > ? AND time < ?")
+            args += [after_ms, before_ms]
+            for column, value in columns.items():
+                sql.append("AND %s = ?" % column)
+                args.append(value)
+            if marker is not None:
+                sql.append("AND (time < ? OR (time = ? AND seq < ?))")
+                args += [marker[0], marker[0], marker[1]]
+            sql.append("ORDER BY time DESC, seq DESC LIMIT ?")
+            args.append(limit + 1)
             rows = self._db.execute(" ".join(sql), args).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
