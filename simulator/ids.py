@@ -27,7 +27,7 @@ class IdFactory:
 
     def alnum(self, length: int = 19) -> str:
         with self._lock:
-            return "".join(self._rng.choice(_ALNUM) for _ in range(length))
+            return "".join(self._rng.choices(_ALNUM, k=length))
 
     def token(self, length: int = 160) -> str:
         # IAM tokens are long opaque strings that start with "MII"

@@ -163,8 +163,19 @@ def test_parse_authorization_rejects_malformed(value):
 def test_sdk_date_round_trip():
     assert signing.parse_sdk_date(REF_DATE) == REF_DATE_MS
     assert signing.format_sdk_date(REF_DATE_MS) == REF_DATE
-    for bad in ("", "2024-01-02T03:04:05Z", "20240102T030405", "20241302T030405Z", None):
+    for bad in ("", "2024-01-02T03:04:05Z", "20240102T030405", "20241302T030405Z",
+                "20240230T030405Z", "20240102T250405Z", "20240102T030405Z ", "2024010２T030405Z",
+                "+0240102T030405Z", None, 20240102):
         assert signing.parse_sdk_date(bad) is None
+    assert signing.parse_sdk_date("20240229T235959Z") == 1709251199000
+
+
+def test_only_a_repeated_query_key_is_ambiguous():
+    assert not signing.repeats_a_key("")
+    assert not signing.repeats_a_key("limit=10")
+    assert not signing.repeats_a_key("limit=10&offset=0&limita=1")
+    assert signing.repeats_a_key("id=9&id=10")
+    assert signing.repeats_a_key("a=1&b=2&a")
 
 
 # -- 2. the verifier accepts the reference request ---------------------------------------------

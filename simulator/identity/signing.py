@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 ALGORITHM = "SDK-HMAC-SHA256"
 EMPTY_HASH = hashlib.sha256(b"").hexdigest()
 DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+_SDK_DATE = re.compile(r"\A[0-9]{8}T[0-9]{6}Z\Z")
 _AUTH = re.compile(r"^SDK-HMAC-SHA256\s+Access=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*"
                    r"Signature=([0-9a-fA-F]+)\s*$")
 
@@ -35,6 +36,14 @@ def canonical_query(raw_query: str, keep_value_order: bool = False) -> str:
     pairs = parse_qsl(raw_query, keep_blank_values=True)
     pairs = sorted(pairs, key=lambda kv: kv[0]) if keep_value_order else sorted(pairs)
     return "&".join("%s=%s" % (_enc(k), _enc(v)) for k, v in pairs)
+
+
+def repeats_a_key(raw_query: str) -> bool:
+    """Whether a key appears more than once (the only case keep_value_order can change)."""
+    if "&" not in raw_query:
+        return False
+    keys = [pair.partition("=")[0] for pair in raw_query.split("&")]
+    return len(set(keys)) < len(keys)
 
 
 def payload_hash(body: bytes, headers: dict[str, str]) -> str:
@@ -74,11 +83,15 @@ def parse_authorization(value: str) -> tuple[str, list[str], str] | None:
 
 def parse_sdk_date(value: str) -> int | None:
     """X-Sdk-Date -> epoch ms, or None when it is not of the SDK's form."""
-    try:
-        return int(datetime.strptime(value, DATE_FORMAT).replace(tzinfo=timezone.utc)
-                   .timestamp() * 1000)
-    except (TypeError, ValueError):
+    # by hand: strptime costs a quarter of the signature check
+    if not isinstance(value, str) or not _SDK_DATE.match(value):
         return None
+    try:
+        when = datetime(int(value[0:4]), int(value[4:6]), int(value[6:8]), int(value[9:11]),
+                        int(value[11:13]), int(value[13:15]), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return int(when.timestamp()) * 1000
 
 
 def format_sdk_date(epoch_ms: int) -> str:
