@@ -29,12 +29,16 @@ from _common import (UNIQUE, MachineWatch, ServerProcess, SignedCaller, alternat
                      combine, dataset_body, measure_quietly, traces_stored, verdict,
                      write_results)
 
+from simulator.settings import Settings
+
 TARGET_MIN_RATIO = 3.0
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--connections", type=int, default=8, help="concurrent client connections")
+    p.add_argument("--server-threads", type=int, default=Settings.threads,
+                   help="the simulator's waitress worker threads")
     p.add_argument("--rounds", type=int, default=3,
                    help="pairs of windows (each pair measures both servers)")
     p.add_argument("--seconds", type=float, default=8.0, help="length of one window")
@@ -77,7 +81,8 @@ def simulator_step(endpoint: str):
 
 def run(args, client: str) -> dict:
     with ServerProcess("moto") as moto, \
-            ServerProcess("simulator", port=0, auth="strict", tracing=True, seed=1) as sim:
+            ServerProcess("simulator", port=0, auth="strict", tracing=True, seed=1,
+                          threads=args.server_threads) as sim:
         steps = {"moto": (moto, moto_step(moto.endpoint)),
                  "simulator": (sim, simulator_step(sim.endpoint))}
         windows = []
@@ -163,7 +168,7 @@ def main(argv=None) -> int:
     goal = target(runs)
     report(runs, goal)
     config = {k: getattr(args, k) for k in ("connections", "rounds", "seconds", "warmup",
-                                             "clients", "retries")}
+                                             "clients", "retries", "server_threads")}
     print("results: %s" % write_results("vs_moto", {
         "config": config,
         "workload": {"moto": "S3 CreateBucket + DeleteBucket (unsigned, path-style)",
