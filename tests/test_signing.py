@@ -176,6 +176,7 @@ def test_only_a_repeated_query_key_is_ambiguous():
     assert not signing.repeats_a_key("limit=10&offset=0&limita=1")
     assert signing.repeats_a_key("id=9&id=10")
     assert signing.repeats_a_key("a=1&b=2&a")
+    assert signing.repeats_a_key("a=1&%61=2")  # the same key once decoded
 
 
 # -- 2. the verifier accepts the reference request ---------------------------------------------

@@ -246,8 +246,8 @@ class TraceStore:
         db = self._db
         for project_id, service, resource in db.execute(
                 "SELECT project_id, service_type, resource_type FROM resource_types").fetchall():
-            listing = self._listings.get((project_id, "system", "system"))
-            ids = [None if v == "" else self._terms.get((col, v))
+            listing = self._listing_id((project_id, "system", "system"), create=False)
+            ids = [None if v == "" else self._term_id(col, v, create=False)
                    for col, v in (("service_type", service), ("resource_type", resource))]
             held = listing is not None and None not in ids and db.execute(
                 "SELECT 1 FROM traces INDEXED BY traces_by_resource_type WHERE listing = ? "

@@ -39,10 +39,11 @@ def canonical_query(raw_query: str, keep_value_order: bool = False) -> str:
 
 
 def repeats_a_key(raw_query: str) -> bool:
-    """Whether a key appears more than once (the only case keep_value_order can change)."""
+    """Whether a key appears more than once, as canonical_query reads keys (decoded), the only
+    case in which keep_value_order can change the canonical query."""
     if "&" not in raw_query:
         return False
-    keys = [pair.partition("=")[0] for pair in raw_query.split("&")]
+    keys = [k for k, _ in parse_qsl(raw_query, keep_blank_values=True)]
     return len(set(keys)) < len(keys)
 
 
