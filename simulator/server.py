@@ -64,9 +64,10 @@ def build_server(settings: Settings, sim: Simulator | None = None):
     sim = sim or Simulator(settings)
     app = create_app(settings, sim)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    # X-Forwarded-For reaches the app, which trusts it only with `trust_forwarded_for`
     server = create_server(app, host=settings.host, port=settings.port,
                            threads=settings.threads, ident="modelarts-sim",
-                           clear_untrusted_proxy_headers=True)
+                           clear_untrusted_proxy_headers=False)
     return sim, server
 
 
