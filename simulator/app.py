@@ -9,20 +9,21 @@ import logging
 from urllib.parse import urlsplit
 
 import orjson
-from flask import Flask, Response, request
+from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request
 
 from simulator import catalog, errors, registry
 from simulator.context import Context
 from simulator.core import Simulator
 from simulator.cts.record import TraceInput, user_info
+from simulator.dispatch import MAX_BODY_BYTES, ApiRequest, Dispatcher
 from simulator.errors import ApiError
 from simulator.identity.auth import AuthError, Caller, RawRequest
 from simulator.settings import Settings
 
 log = logging.getLogger("modelarts_sim")
 
-MAX_BODY_BYTES = 32 * 1024 * 1024
 MODELARTS_DIALECTS = ("modelarts", "devenviron", "is_success", "training_v2")
 _BAD_BODY = {"modelarts": "ModelArts.0101", "devenviron": "ModelArts.0101",
              "is_success": "ModelArts.0101", "training_v2": "ModelArts.2788",
@@ -36,36 +37,15 @@ def create_app(settings: Settings | None = None, sim: Simulator | None = None) -
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["modelarts_sim"] = sim
 
-    for (method, path), rows in catalog.routes().items():
-        if not any(op.operation_id in registry.HANDLERS for op in rows):
-            continue
-        endpoint = "%s %s" % (method, path)
-        app.add_url_rule(catalog.flask_rule(path), endpoint=endpoint, methods=[method],
-                         view_func=_view(sim, rows), strict_slashes=False)
-
     from simulator.admin.routes import blueprint
     app.register_blueprint(blueprint)
+    app.register_error_handler(HTTPException, lambda exc: http_error(sim, exc))
+    app.register_error_handler(Exception, lambda exc: unexpected_error(sim))
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        status = exc.code or 500
-        if status in (404, 405):
-            code, message = errors.APIG_NOT_FOUND
-            status = 404
-        elif status == 413:
-            code, message = errors.APIG_TOO_LARGE
-        else:
-            code, message = "APIGW.0%d" % status, exc.name
-        return _json_response(status, errors.error_body(
-            "apig", ApiError(status, code, message), sim.ids.request_id()), None)
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        log.exception("unexpected error")
-        code, message = errors.APIG_INTERNAL
-        return _json_response(500, errors.error_body(
-            "apig", ApiError(500, code, message), sim.ids.request_id()), None)
-
+    operations = {route: rows for route, rows in catalog.routes().items()
+                  if any(op.operation_id in registry.HANDLERS for op in rows)}
+    app.wsgi_app = Dispatcher(operations, lambda rows, params, req: answer(sim, rows, params, req),
+                              fallback=app.wsgi_app)
     return app
 
 
@@ -73,19 +53,46 @@ def simulator_of(app: Flask) -> Simulator:
     return app.extensions["modelarts_sim"]
 
 
-def _view(sim: Simulator, rows: list[catalog.Operation]):
-    def view(**path_params):
-        return walk(sim, rows, path_params)
-    return view
+def answer(sim: Simulator, rows: list[catalog.Operation], path_params: dict,
+           req: ApiRequest) -> Response:
+    """The walk, with what Flask's error handlers would do for the dispatcher's fast path."""
+    try:
+        return walk(sim, rows, path_params, req)
+    except HTTPException as exc:  # a body over the limit
+        return http_error(sim, exc)
+    except Exception:
+        return unexpected_error(sim)
+
+
+def http_error(sim: Simulator, exc: HTTPException) -> Response:
+    status = exc.code or 500
+    if status in (404, 405):
+        code, message = errors.APIG_NOT_FOUND
+        status = 404
+    elif status == 413:
+        code, message = errors.APIG_TOO_LARGE
+    else:
+        code, message = "APIGW.0%d" % status, exc.name
+    return _json_response(status, errors.error_body(
+        "apig", ApiError(status, code, message), sim.ids.request_id()), None)
+
+
+def unexpected_error(sim: Simulator) -> Response:
+    """Called while the exception is being handled: it goes to the log, not to the caller."""
+    log.exception("unexpected error")
+    code, message = errors.APIG_INTERNAL
+    return _json_response(500, errors.error_body(
+        "apig", ApiError(500, code, message), sim.ids.request_id()), None)
 
 
 # -- the walk --------------------------------------------------------------------------------
 
-def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict) -> Response:
+def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict,
+         req: Request) -> Response:
     sim.settle()  # what happened on its own before this request is recorded first
     arrival = sim.clock.now_ms()
     request_id = sim.ids.request_id()
-    raw = _raw_request()
+    raw = _raw_request(req)
     op = rows[-1]
 
     caller: Caller | None = None
@@ -105,8 +112,8 @@ def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict) -> Re
             body_error = "the request body does not say which operation it is"
 
     project_id = path_params.pop("project_id", None)
-    ctx = Context(sim, op, caller, None, path_params, request.args, body, raw.headers, arrival,
-                  request_id, _source_ip(sim))
+    ctx = Context(sim, op, caller, None, path_params, req.args, body, raw.headers, arrival,
+                  request_id, _source_ip(sim, req, raw.headers), req)
     trace_project = _trace_project(sim, caller, project_id)
     try:
         if body_error is not None:
@@ -161,8 +168,8 @@ def _record(sim, ctx: Context, reply, project, error_code, raw, resource_id, res
     ))
 
 
-def _raw_request() -> RawRequest:
-    env = request.environ
+def _raw_request(req: Request) -> RawRequest:
+    env = req.environ
     uri = env.get("RAW_URI") or env.get("REQUEST_URI")
     if uri:
         if uri.startswith(("http://", "https://")):
@@ -172,8 +179,21 @@ def _raw_request() -> RawRequest:
             raw_path, _, raw_query = uri.partition("?")
     else:
         raw_path, raw_query = env.get("PATH_INFO", "/"), env.get("QUERY_STRING", "")
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    return RawRequest(request.method, raw_path, raw_query, headers, request.get_data(cache=True))
+    return RawRequest(req.method, raw_path, raw_query, _headers(env), req.get_data(cache=True))
+
+
+def _headers(env: dict) -> dict[str, str]:
+    """The request's headers by lower-case name, read from the environ as werkzeug reads them
+    (a request's headers object is built for lookups, not for taking them all at once)."""
+    headers = {key[5:].replace("_", "-").lower(): value for key, value in env.items()
+               if key.startswith("HTTP_") and key not in _CONTENT_HEADERS}
+    for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
+        if env.get(key):
+            headers[name] = env[key]
+    return headers
+
+
+_CONTENT_HEADERS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
 
 
 def _parse_body(raw: bytes):
@@ -185,12 +205,12 @@ def _parse_body(raw: bytes):
         return None, "the request body is not valid JSON: %s" % exc
 
 
-def _source_ip(sim) -> str:
+def _source_ip(sim, req: Request, headers: dict) -> str:
     if sim.settings.trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "")
+        forwarded = headers.get("x-forwarded-for", "")
         if forwarded:
             return forwarded.split(",")[0].strip()
-    return request.remote_addr or ""
+    return req.remote_addr or ""
 
 
 def _trace_project(sim, caller: Caller | None, path_project_id: str | None):

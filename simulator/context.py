@@ -22,6 +22,12 @@ class Context:
     now_ms: int  # when the request arrived, on the simulation clock
     request_id: str
     source_ip: str
+    request: object  # the werkzeug request, for what the fields above do not say
+
+    @property
+    def host_url(self) -> str:
+        """The address the caller used, as `http://host:port` (no trailing slash)."""
+        return self.request.host_url.rstrip("/")
 
     @property
     def state(self):

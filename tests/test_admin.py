@@ -2,6 +2,7 @@
 
 import orjson
 
+from simulator import registry
 from tests.helpers import FROZEN_MS
 
 DS = "/v2/{project_id}/datasets"
@@ -45,6 +46,19 @@ def test_unknown_path_and_method_answer_like_api_gateway(app):
         assert resp.status_code == 404
         assert set(resp.json) == {"error_code", "error_msg", "request_id"}
         assert resp.json["error_code"] == "APIGW.0101"
+
+
+def test_a_bug_in_a_handler_is_a_gateway_error_without_a_stack_trace(client, monkeypatch, caplog):
+    def broken(ctx):
+        raise RuntimeError("secret internals")
+    monkeypatch.setitem(registry.HANDLERS, "CreateDataset", broken)
+    resp = client.post(DS, CREATE)
+    assert resp.status_code == 500
+    assert resp.json == {"error_code": "APIGW.0103",
+                         "error_msg": "The backend service is unavailable",
+                         "request_id": resp.json["request_id"]}
+    assert b"secret internals" not in resp.data and b"Traceback" not in resp.data
+    assert "secret internals" in caplog.text  # for whoever runs the simulator
 
 
 def test_oversized_body_is_refused_cleanly(client):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import request
 
 from simulator.errors import ApiError
 from simulator.registry import Reply, handler
@@ -103,7 +102,7 @@ def _token_body(ctx, token) -> dict:
     if token.project:
         body["project"] = {"id": token.project.id, "name": token.project.name,
                            "domain": {"id": token.domain.id, "name": token.domain.name}}
-        endpoint = request.host_url.rstrip("/")
+        endpoint = ctx.host_url
         region = token.project.region
         body["catalog"] = [
             {"type": kind, "id": kind, "name": kind, "endpoints": [
@@ -132,7 +131,7 @@ def list_projects(ctx):
     projects = ctx.sim.directory.projects_of(domain, name)
     if wanted_domain and wanted_domain != domain.id:
         projects = []
-    base = request.host_url.rstrip("/") + "/v3/projects"
+    base = ctx.host_url + "/v3/projects"
     return Reply(200, {
         "projects": [{"id": p.id, "name": p.name, "domain_id": domain.id, "enabled": True,
                       "is_domain": False, "parent_id": domain.id, "description": "",
@@ -144,7 +143,7 @@ def list_projects(ctx):
 @handler("KeystoneListAuthDomains")
 def list_auth_domains(ctx):
     d = ctx.caller.user.domain
-    base = request.host_url.rstrip("/") + "/v3/auth/domains"
+    base = ctx.host_url + "/v3/auth/domains"
     return Reply(200, {"domains": [{"id": d.id, "name": d.name, "enabled": True,
                                     "description": "", "links": {"self": base + "/" + d.id}}],
                        "links": {"self": base, "previous": None, "next": None}})
