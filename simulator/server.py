@@ -7,7 +7,9 @@ import threading
 import time
 from dataclasses import dataclass
 
+from waitress.channel import HTTPChannel
 from waitress.server import create_server
+from waitress.task import WSGITask
 
 from simulator.app import create_app
 from simulator.core import Simulator
@@ -60,6 +62,33 @@ def start_ticker(sim: Simulator) -> threading.Event:
     return stop
 
 
+class _Task(WSGITask):
+    """waitress closes the connection after any HTTP/1.1 response without a Content-Length,
+    even one that never has a body (1xx, 204, 304) and so needs no length to end (RFC 9112
+    6.3). Every DELETE answering 204 would cost the client a new connection, which API Gateway
+    does not make it pay. Such a response keeps the connection open unless the client asked to
+    close it."""
+
+    _bodyless_keep_alive = False
+
+    def build_response_header(self):
+        self._bodyless_keep_alive = (
+            self.version == "1.1" and not self.has_body and not self.close_on_finish
+            and self.request.headers.get("CONNECTION", "").lower() != "close")
+        try:
+            return super().build_response_header()
+        finally:
+            self._bodyless_keep_alive = False
+
+    def set_close_on_finish(self) -> None:
+        if not self._bodyless_keep_alive:
+            super().set_close_on_finish()
+
+
+class _Channel(HTTPChannel):
+    task_class = _Task
+
+
 def build_server(settings: Settings, sim: Simulator | None = None):
     sim = sim or Simulator(settings)
     app = create_app(settings, sim)
@@ -68,6 +97,7 @@ def build_server(settings: Settings, sim: Simulator | None = None):
     server = create_server(app, host=settings.host, port=settings.port,
                            threads=settings.threads, ident="modelarts-sim",
                            clear_untrusted_proxy_headers=False)
+    server.channel_class = _Channel
     return sim, server
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+
 import orjson
 import pytest
 import requests
@@ -40,5 +42,57 @@ def test_x_forwarded_for_reaches_the_signature_check_and_the_trace(trusted, expe
         [trace] = running.sim.traces.query(PROJECT_ID, after_ms=0, before_ms=2 ** 62).records
         assert trace["request_id"] == resp.headers["X-Request-Id"]
         assert trace["source_ip"] == expected
+    finally:
+        running.stop()
+
+
+def _signed(method: str, endpoint: str, path: str, sim, body: bytes = b"") -> dict:
+    admin = USERS["admin"]
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+    return signing.sign(method, endpoint + path, headers, body, admin["ak"], admin["sk"],
+                        sim.clock.now_ms())
+
+
+def test_a_204_keeps_the_connection_open():
+    running = start_in_thread(Settings(port=0, seed=3))
+    conn = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
+    try:
+        path = "/v2/%s/datasets" % PROJECT_ID
+        body = orjson.dumps(_dataset("kept"))
+        conn.request("POST", path, body, _signed("POST", running.endpoint, path, running.sim, body))
+        created = conn.getresponse()
+        dataset_id = orjson.loads(created.read())["dataset_id"]
+        sock = conn.sock
+        path += "/" + dataset_id
+        conn.request("DELETE", path, headers=_signed("DELETE", running.endpoint, path,
+                                                     running.sim))
+        deleted = conn.getresponse()
+        assert deleted.read() == b""
+        assert (deleted.status, deleted.will_close, deleted.getheader("Connection")) == (
+            204, False, None)
+        assert deleted.getheader("Content-Length") is None  # RFC 9110 forbids it on a 204
+        conn.request("GET", path, headers=_signed("GET", running.endpoint, path, running.sim))
+        gone = conn.getresponse()
+        gone.read()
+        assert gone.status == 400 and conn.sock is sock  # datasets answer not-found with 400;
+        # the same connection served it
+    finally:
+        conn.close()
+        running.stop()
+
+
+def test_a_204_closes_when_the_client_asks():
+    running = start_in_thread(Settings(port=0, seed=3))
+    try:
+        path = "/v2/%s/datasets" % PROJECT_ID
+        created = _signed_post(running.endpoint, running.sim, path, _dataset("closing"))
+        path += "/" + created.json()["dataset_id"]
+        headers = _signed("DELETE", running.endpoint, path, running.sim)
+        headers["Connection"] = "close"
+        conn = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
+        conn.request("DELETE", path, headers=headers)
+        deleted = conn.getresponse()
+        assert (deleted.status, deleted.will_close) == (204, True)
+        conn.close()
     finally:
         running.stop()
