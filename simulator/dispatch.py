@@ -29,15 +29,21 @@ class Dispatcher:
 
     def __init__(self, operations: dict[tuple[str, str], list],
                  api: Callable[[list, dict, ApiRequest], Response], fallback):
-        self._map = Map([Rule(catalog.flask_rule(path), endpoint=(method, path), methods=[method],
-                              strict_slashes=False) for method, path in operations])
+        routes = Map([Rule(catalog.flask_rule(path), endpoint=(method, path), methods=[method],
+                           strict_slashes=False) for method, path in operations])
+        # bound once: binding per request (host, scheme, subdomain) costs more than matching,
+        # and these rules look at nothing but the path and the method
+        self._routes = routes.bind("modelarts-sim")
         self._operations = operations
         self._api = api
         self._fallback = fallback
 
     def __call__(self, environ, start_response):
+        # PATH_INFO holds the path's bytes as latin-1 (PEP 3333); the rules are text
+        path = environ.get("PATH_INFO") or "/"
         try:
-            endpoint, params = self._map.bind_to_environ(environ).match()
+            endpoint, params = self._routes.match(path.encode("latin-1").decode("utf-8", "replace"),
+                                                  environ["REQUEST_METHOD"])
         except HTTPException:  # not an operation's path, or not its method
             return self._fallback(environ, start_response)
         request = ApiRequest(environ)

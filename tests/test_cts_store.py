@@ -652,7 +652,7 @@ def test_the_planner_counts_stay_exact_through_add_purge_and_clear():
         store.add(r)
     counts = lambda: {k: v for k, v in store._planner.counts.items() if v}  # noqa: E731
     assert counts() == _fresh_counts(store)
-    admin = store._terms[("user_name", "admin")]
+    admin = store._terms["user_name"]["admin"]
     assert counts()[(store._listings[(P1, "system", "system")], "user_name", admin)] == 8
     assert store.purge(T + 3 + 7 * DAY_MS) > 0
     assert counts() == _fresh_counts(store)
@@ -669,7 +669,7 @@ def test_the_planner_walks_the_index_that_selects_fewest(store):
     listing = store._listings[(P1, "system", "system")]
 
     def pick(**cols):
-        ids = {col: store._terms.get((col, value), -1) for col, value in cols.items()}
+        ids = {col: store._terms[col].get(value, -1) for col, value in cols.items()}
         return store._planner.index(store._db, listing, ids)
 
     assert pick() == "traces_by_time"

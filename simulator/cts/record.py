@@ -8,7 +8,6 @@ keys they do not model.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import orjson
@@ -17,9 +16,10 @@ MASK = "******"
 _SECRET_KEYS = ("password", "secret", "token", "adminpass", "private_key", "passwd")
 _SECRET_EXACT = {"sk", "secret_key", "securitytoken", "security_token", "credential_secret"}
 MAX_VALUE_CHARS = 4096  # longer string values (sample bytes in base64) are elided
-# a key that mask() could hide, anywhere in a serialised body: only then is the body walked
-_MAYBE_SECRET = re.compile(rb'"sk"|password|secret|token|adminpass|private_key|passwd|'
-                           rb'credential_secret', re.IGNORECASE)
+# a key that mask() could hide, anywhere in a lower-cased serialised body: only then is the body
+# walked (seven substring searches cost a quarter of one case-blind regular expression)
+_MAYBE_SECRET = (b'"sk"', b"password", b"secret", b"token", b"adminpass", b"private_key",
+                 b"passwd")
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,10 @@ def _as_text(body) -> str:
         return ""
     raw = orjson.dumps(body)
     # most bodies hold no secret and no huge value: their text is final as it is
-    if len(raw) <= MAX_VALUE_CHARS and not _MAYBE_SECRET.search(raw):
-        return raw.decode()
+    if len(raw) <= MAX_VALUE_CHARS:
+        lowered = raw.lower()
+        if not any(needle in lowered for needle in _MAYBE_SECRET):
+            return raw.decode()
     return orjson.dumps(mask(body)).decode()
 
 

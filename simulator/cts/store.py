@@ -77,8 +77,9 @@ class TraceStore:
         self._move_earlier()
 
     def _load_dictionary(self) -> None:
-        self._terms = {(col, value): id_ for id_, col, value in
-                       self._db.execute("SELECT id, col, value FROM terms")}
+        self._terms: dict[str, dict[str, int]] = {col: {} for col in TERM_COLUMNS}
+        for id_, col, value in self._db.execute("SELECT id, col, value FROM terms"):
+            self._terms.setdefault(col, {})[value] = id_
         self._listings = {(p, c, t): id_ for id_, p, c, t in self._db.execute(
             "SELECT id, project_id, category, tracker_name FROM listings")}
 
@@ -149,9 +150,10 @@ class TraceStore:
             db = self._db
             db.execute("BEGIN")
             try:
+                terms = [self._terms[col] for col in TERM_COLUMNS]
                 rows = [(e.trace_id, self._listing_id(e.listing), e.time,
-                         *[None if v is None else self._term_id(col, v)
-                           for col, v in zip(TERM_COLUMNS, e.values)], e.record)
+                         *[None if v is None else known.get(v) or self._term_id(col, v)
+                           for known, col, v in zip(terms, TERM_COLUMNS, e.values)], e.record)
                         for e in entries]
                 db.executemany(schema.INSERT, rows)
                 if operators:
@@ -183,19 +185,19 @@ class TraceStore:
                 "INSERT INTO listings (project_id, category, tracker_name) VALUES (?, ?, ?)")
 
     def _term_id(self, col: str, value: str, create: bool = True) -> int | None:
-        return self._number(self._terms, (col, value), self._TERM, create)
+        return self._number(self._terms[col], value, (col, value), self._TERM, create)
 
     def _listing_id(self, listing: tuple[str, str, str], create: bool = True) -> int | None:
-        return self._number(self._listings, listing, self._LISTING, create)
+        return self._number(self._listings, listing, listing, self._LISTING, create)
 
-    def _number(self, known: dict, key: tuple, sql: tuple[str, str], create: bool):
+    def _number(self, known: dict, key, args: tuple, sql: tuple[str, str], create: bool):
         id_ = known.get(key)
         if id_ is None:
-            row = self._db.execute(sql[0], key).fetchone()
+            row = self._db.execute(sql[0], args).fetchone()
             if row is not None:
                 id_ = row[0]
             elif create:
-                id_ = self._db.execute(sql[1], key).lastrowid
+                id_ = self._db.execute(sql[1], args).lastrowid
             else:
                 return None
             known[key] = id_
@@ -261,7 +263,7 @@ class TraceStore:
         with self._lock:
             self._db.executescript("DELETE FROM traces; DELETE FROM terms; DELETE FROM listings; "
                                    "DELETE FROM operators; DELETE FROM resource_types;")
-            self._terms.clear()
+            self._terms = {col: {} for col in TERM_COLUMNS}
             self._listings.clear()
             self._seen_operators.clear()
             self._seen_kinds.clear()
