@@ -635,6 +635,23 @@ def test_a_bad_record_in_a_shared_transaction_fails_only_its_own_add(store):
                                                  rec(4, T + 4)])
 
 
+def test_a_trace_of_known_values_is_one_statement_and_new_values_a_transaction(store):
+    statements = []
+    store._db.set_trace_callback(statements.append)
+    store.add(rec(1, T))  # every value new: numbered in the same transaction as the trace
+    assert statements[0] == "BEGIN" and statements[-1] == "COMMIT"
+    statements.clear()
+    store.add(rec(2, T + 1))  # the same values: one INSERT, its own transaction
+    assert len(statements) == 1 and statements[0].startswith("INSERT INTO traces")
+    statements.clear()
+    newcomer = rec(3, T + 2, user={**rec(3, T)["user"], "name": "someone-new"})
+    store.add(newcomer)
+    assert statements[0] == "BEGIN" and statements[-1] == "COMMIT"
+    store._db.set_trace_callback(None)
+    assert query(store).records == newest_first([rec(1, T), rec(2, T + 1), newcomer])
+    assert query(store, filters={"user": "someone-new"}).records == [newcomer]
+
+
 # -- the planner -----------------------------------------------------------------------------
 
 def _fresh_counts(store):

@@ -20,6 +20,7 @@ an index too.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 
 # ListTraces filter name -> column
@@ -49,6 +50,13 @@ COLUMNS = ("trace_id", "listing", "time", *TERM_COLUMNS, "record")
 POSITION = {col: COLUMNS.index(col) for col in TERM_COLUMNS}
 INSERT = "INSERT INTO traces (%s) VALUES (%s)" % (", ".join(COLUMNS),
                                                  ",".join("?" * len(COLUMNS)))
+
+
+@functools.lru_cache(maxsize=64)
+def insert_rows(n: int) -> str:
+    """One INSERT statement for n rows: a single statement is a transaction of its own."""
+    one = "(%s)" % ",".join("?" * len(COLUMNS))
+    return "INSERT INTO traces (%s) VALUES %s" % (", ".join(COLUMNS), ",".join([one] * n))
 
 
 def paired_index(qualifier: str, column: str) -> str:

@@ -147,34 +147,64 @@ class TraceStore:
         with self._lock:
             operators = [e.operator for e in entries if self._needs_operator(e.operator)]
             kinds = [e.kind for e in entries if e.kind not in self._seen_kinds]
-            db = self._db
-            db.execute("BEGIN")
-            try:
-                terms = [self._terms[col] for col in TERM_COLUMNS]
-                rows = [(e.trace_id, self._listing_id(e.listing), e.time,
-                         *[None if v is None else known.get(v) or self._term_id(col, v)
-                           for known, col, v in zip(terms, TERM_COLUMNS, e.values)], e.record)
-                        for e in entries]
-                db.executemany(schema.INSERT, rows)
-                if operators:
-                    db.executemany(
-                        "INSERT INTO operators VALUES (?,?,?) ON CONFLICT(project_id, user_name) "
-                        "DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)", operators)
-                if kinds:
-                    db.executemany("INSERT OR IGNORE INTO resource_types VALUES (?,?,?)", kinds)
-                for statement in then:
-                    db.execute(statement)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                self._load_dictionary()  # forget the terms the rollback took back
-                raise
+            rows = self._known_rows(entries)
+            if rows is not None and len(rows) <= self._ONE_STATEMENT and not (
+                    operators or kinds or then):
+                # the common case: one statement, which is its own transaction. Each statement
+                # lets go of the interpreter lock and must win it back, which under load costs
+                # more than the statement, so BEGIN and COMMIT are not spent on it
+                self._db.execute(schema.insert_rows(len(rows)),
+                                 [value for row in rows for value in row])
+            else:
+                rows = self._transaction(entries, operators, kinds, then)
             for project_id, user_name, last_seen in operators:
                 key = (project_id, user_name)
                 self._seen_operators[key] = max(last_seen // self._OPERATOR_GRAIN_MS,
                                                 self._seen_operators.get(key, -1))
             self._seen_kinds.update(kinds)
             self._planner.changed(rows, 1)
+
+    _ONE_STATEMENT = 64  # rows; SQLite allows 32,766 parameters a statement
+
+    def _known_rows(self, entries: list[_Entry]) -> list[tuple] | None:
+        """The entries' rows from the numbers in memory; None if a value has none yet."""
+        terms = [self._terms[col] for col in TERM_COLUMNS]
+        rows = []
+        for e in entries:
+            row = [e.trace_id, self._listings.get(e.listing), e.time]
+            row += [None if v is None else known.get(v, 0) for known, v in zip(terms, e.values)]
+            if row[1] is None or 0 in row:
+                return None  # ids start at 1
+            row.append(e.record)
+            rows.append(tuple(row))
+        return rows
+
+    def _transaction(self, entries: list[_Entry], operators: list, kinds: list,
+                     then: tuple[str, ...]) -> list[tuple]:
+        """Write in one transaction, numbering new values on the way. Returns the rows."""
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            terms = [self._terms[col] for col in TERM_COLUMNS]
+            rows = [(e.trace_id, self._listing_id(e.listing), e.time,
+                     *[None if v is None else known.get(v) or self._term_id(col, v)
+                       for known, col, v in zip(terms, TERM_COLUMNS, e.values)], e.record)
+                    for e in entries]
+            db.executemany(schema.INSERT, rows)
+            if operators:
+                db.executemany(
+                    "INSERT INTO operators VALUES (?,?,?) ON CONFLICT(project_id, user_name) "
+                    "DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)", operators)
+            if kinds:
+                db.executemany("INSERT OR IGNORE INTO resource_types VALUES (?,?,?)", kinds)
+            for statement in then:
+                db.execute(statement)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            self._load_dictionary()  # forget the terms the rollback took back
+            raise
+        return rows
 
     # The numbers for values and listings, from the copy in memory, else from the database
     # (another connection to the file may have added them), else new (inside a write).
