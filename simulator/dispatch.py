@@ -8,19 +8,71 @@ does not take) goes to Flask, whose error handlers answer in API Gateway's words
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from simulator import catalog
-
 MAX_BODY_BYTES = 32 * 1024 * 1024
+_PARAM = re.compile(r"\{(\w+)\}")
+_ANY, _END = object(), object()  # a parameter segment; where a path ends (by method)
 
 
 class ApiRequest(Request):
     max_content_length = MAX_BODY_BYTES  # reading a longer body raises 413
+
+
+class Routes:
+    """The catalog's paths as a tree of segments: `/v2/{project_id}/datasets` is the literal
+    `v2`, any one segment, then `datasets`. A path matches as werkzeug's rules with default
+    converters and no strict slashes would match it: leading slashes are one, one trailing
+    slash is allowed, a literal segment is tried before a parameter, a parameter is one
+    non-empty segment, HEAD is served where GET is. Matching costs a dict lookup a segment,
+    where werkzeug's state machine tries regular expressions."""
+
+    def __init__(self, routes):
+        self._root: dict = {}
+        for method, path in routes:
+            node, names = self._root, []
+            for segment in path.strip("/").split("/"):
+                param = _PARAM.fullmatch(segment)
+                if param:
+                    names.append(param[1])
+                node = node.setdefault(_ANY if param else segment, {})
+            ends = node.setdefault(_END, {})
+            ends[method] = ((method, path), tuple(names))
+            if method == "GET":
+                ends.setdefault("HEAD", ends["GET"])
+
+    def match(self, path: str, method: str):
+        """((method, catalog path), {param: value}) or None."""
+        path = path.lstrip("/")
+        if path.endswith("/"):
+            path = path[:-1]
+        values: list[str] = []
+        found = self._walk(self._root, path.split("/"), 0, method, values)
+        if found is None:
+            return None
+        route, names = found
+        return route, dict(zip(names, values))
+
+    def _walk(self, node: dict, segments: list[str], i: int, method: str, values: list[str]):
+        if i == len(segments):
+            return node.get(_END, {}).get(method)
+        segment = segments[i]
+        child = node.get(segment)
+        if child is not None:
+            found = self._walk(child, segments, i + 1, method, values)
+            if found is not None:
+                return found
+        child = node.get(_ANY)
+        if child is not None and segment:
+            values.append(segment)
+            found = self._walk(child, segments, i + 1, method, values)
+            if found is not None:
+                return found
+            values.pop()
+        return None
 
 
 class Dispatcher:
@@ -29,22 +81,17 @@ class Dispatcher:
 
     def __init__(self, operations: dict[tuple[str, str], list],
                  api: Callable[[list, dict, ApiRequest], Response], fallback):
-        routes = Map([Rule(catalog.flask_rule(path), endpoint=(method, path), methods=[method],
-                           strict_slashes=False) for method, path in operations])
-        # bound once: binding per request (host, scheme, subdomain) costs more than matching,
-        # and these rules look at nothing but the path and the method
-        self._routes = routes.bind("modelarts-sim")
+        self._routes = Routes(operations)
         self._operations = operations
         self._api = api
         self._fallback = fallback
 
     def __call__(self, environ, start_response):
-        # PATH_INFO holds the path's bytes as latin-1 (PEP 3333); the rules are text
-        path = environ.get("PATH_INFO") or "/"
-        try:
-            endpoint, params = self._routes.match(path.encode("latin-1").decode("utf-8", "replace"),
-                                                  environ["REQUEST_METHOD"])
-        except HTTPException:  # not an operation's path, or not its method
+        # PATH_INFO holds the path's bytes as latin-1 (PEP 3333); the catalog's paths are text
+        path = (environ.get("PATH_INFO") or "/").encode("latin-1").decode("utf-8", "replace")
+        matched = self._routes.match(path, environ["REQUEST_METHOD"])
+        if matched is None:  # not an operation's path, or not its method
             return self._fallback(environ, start_response)
-        request = ApiRequest(environ)
-        return self._api(self._operations[endpoint], params, request)(environ, start_response)
+        route, params = matched
+        return self._api(self._operations[route], params, ApiRequest(environ))(
+            environ, start_response)

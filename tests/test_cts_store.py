@@ -635,21 +635,38 @@ def test_a_bad_record_in_a_shared_transaction_fails_only_its_own_add(store):
                                                  rec(4, T + 4)])
 
 
-def test_a_trace_of_known_values_is_one_statement_and_new_values_a_transaction(store):
+def test_a_trace_costs_one_statement_two_with_new_values_a_transaction_for_side_tables(store):
     statements = []
     store._db.set_trace_callback(statements.append)
-    store.add(rec(1, T))  # every value new: numbered in the same transaction as the trace
+    store.add(rec(1, T))  # a first operator and resource type: side tables, one transaction
     assert statements[0] == "BEGIN" and statements[-1] == "COMMIT"
     statements.clear()
     store.add(rec(2, T + 1))  # the same values: one INSERT, its own transaction
     assert len(statements) == 1 and statements[0].startswith("INSERT INTO traces")
     statements.clear()
-    newcomer = rec(3, T + 2, user={**rec(3, T)["user"], "name": "someone-new"})
-    store.add(newcomer)
+    other = rec(3, T + 2, resource_id="ds-2", resource_name="tulips")
+    store.add(other)  # two values never seen: numbered in one statement, then the INSERT
+    assert len(statements) == 2 and statements[0].startswith("INSERT INTO terms")
+    assert statements[1].startswith("INSERT INTO traces")
+    statements.clear()
+    newcomer = rec(4, T + 3, user={**rec(4, T)["user"], "name": "someone-new"})
+    store.add(newcomer)  # a new operator
     assert statements[0] == "BEGIN" and statements[-1] == "COMMIT"
     store._db.set_trace_callback(None)
-    assert query(store).records == newest_first([rec(1, T), rec(2, T + 1), newcomer])
+    assert query(store).records == newest_first([rec(1, T), rec(2, T + 1), other, newcomer])
+    assert query(store, filters={"resource_name": "tulips"}).records == [other]
     assert query(store, filters={"user": "someone-new"}).records == [newcomer]
+    assert _fresh_counts(store) == {k: v for k, v in store._planner.counts.items() if v}
+
+
+def test_a_value_numbered_for_a_trace_that_failed_is_reused(store):
+    store.add(rec(1, T))
+    with pytest.raises(sqlite3.IntegrityError):  # the same trace id again, with a new name
+        store.add(rec(1, T + 1, resource_name="orphan"))
+    store.add(rec(2, T + 2, resource_name="orphan"))
+    assert query(store, filters={"resource_name": "orphan"}).records == [
+        rec(2, T + 2, resource_name="orphan")]
+    assert store._db.execute("SELECT count(*) FROM terms WHERE value = 'orphan'").fetchone() == (1,)
 
 
 # -- the planner -----------------------------------------------------------------------------

@@ -147,16 +147,18 @@ class TraceStore:
         with self._lock:
             operators = [e.operator for e in entries if self._needs_operator(e.operator)]
             kinds = [e.kind for e in entries if e.kind not in self._seen_kinds]
-            rows = self._known_rows(entries)
-            if rows is not None and len(rows) <= self._ONE_STATEMENT and not (
-                    operators or kinds or then):
-                # the common case: one statement, which is its own transaction. Each statement
-                # lets go of the interpreter lock and must win it back, which under load costs
-                # more than the statement, so BEGIN and COMMIT are not spent on it
+            if operators or kinds or then or len(entries) > self._ONE_STATEMENT:
+                rows = self._transaction(entries, operators, kinds, then)
+            else:
+                # the common case, in at most two statements that are each a transaction of
+                # their own: each statement lets go of the interpreter lock and must win it
+                # back, which under load costs more than the statement, so BEGIN and COMMIT
+                # are not spent on it. A value numbered for a trace that then fails to store
+                # is a harmless spare row of `terms`.
+                self._number_new_values(entries)
+                rows = self._rows(entries)
                 self._db.execute(schema.insert_rows(len(rows)),
                                  [value for row in rows for value in row])
-            else:
-                rows = self._transaction(entries, operators, kinds, then)
             for project_id, user_name, last_seen in operators:
                 key = (project_id, user_name)
                 self._seen_operators[key] = max(last_seen // self._OPERATOR_GRAIN_MS,
@@ -166,18 +168,26 @@ class TraceStore:
 
     _ONE_STATEMENT = 64  # rows; SQLite allows 32,766 parameters a statement
 
-    def _known_rows(self, entries: list[_Entry]) -> list[tuple] | None:
-        """The entries' rows from the numbers in memory; None if a value has none yet."""
-        terms = [self._terms[col] for col in TERM_COLUMNS]
-        rows = []
+    def _number_new_values(self, entries: list[_Entry]) -> None:
+        """Give the values no trace had before their numbers, in one statement (connection lock
+        held). An upsert returns the number of a value another connection numbered first."""
+        new = {(col, v) for e in entries for col, v in zip(TERM_COLUMNS, e.values)
+               if v is not None and v not in self._terms[col]}
+        if new:
+            sql = ("INSERT INTO terms (col, value) VALUES %s ON CONFLICT (col, value) DO UPDATE "
+                   "SET value = excluded.value RETURNING id, col, value"
+                   % ",".join(["(?,?)"] * len(new)))
+            for id_, col, value in self._db.execute(sql, [x for pair in new for x in pair]):
+                self._terms[col][value] = id_
         for e in entries:
-            row = [e.trace_id, self._listings.get(e.listing), e.time]
-            row += [None if v is None else known.get(v, 0) for known, v in zip(terms, e.values)]
-            if row[1] is None or 0 in row:
-                return None  # ids start at 1
-            row.append(e.record)
-            rows.append(tuple(row))
-        return rows
+            self._listing_id(e.listing)
+
+    def _rows(self, entries: list[_Entry]) -> list[tuple]:
+        """The entries' rows, every value's number known."""
+        terms = [self._terms[col] for col in TERM_COLUMNS]
+        return [(e.trace_id, self._listings[e.listing], e.time,
+                 *[None if v is None else known[v] for known, v in zip(terms, e.values)],
+                 e.record) for e in entries]
 
     def _transaction(self, entries: list[_Entry], operators: list, kinds: list,
                      then: tuple[str, ...]) -> list[tuple]:

@@ -1,0 +1,60 @@
+"""The dispatcher's routes match exactly what werkzeug's rules for the catalog would match."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+
+from simulator import catalog
+from simulator.dispatch import Routes
+
+ROUTES = list(catalog.routes())
+WERKZEUG = Map([Rule(catalog.flask_rule(path), endpoint=(method, path), methods=[method],
+                     strict_slashes=False) for method, path in ROUTES]).bind("sim")
+OURS = Routes(ROUTES)
+METHODS = sorted({method for method, _ in ROUTES} | {"PATCH", "HEAD"})
+
+
+def werkzeug_match(path: str, method: str):
+    try:
+        return WERKZEUG.match(path, method)
+    except HTTPException:  # 404, 405, or a redirect (merged slashes): none is a match
+        return None
+
+
+def _sample_paths():
+    """Every catalog path filled with plain, unicode and literal-looking values, with and
+    without a trailing slash, and broken in the ways clients break paths."""
+    fills = ["abc123", "ünïcode label", "datasets", "export", "1"]
+    for _, path in ROUTES:
+        for fill in fills:
+            concrete = catalog._PARAM.sub(fill, path)
+            yield concrete
+            yield concrete + "/"
+            yield concrete + "//"
+            yield concrete.replace("/", "//", 1)
+            yield concrete + "/extra"
+            yield concrete.rsplit("/", 1)[0]
+    yield from ["/", "", "v2", "/v2", "/v2/", "/_sim/health", "/v2//datasets", "/v3/p/traces?"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_path_matches_as_werkzeug_would_match_it(method):
+    mismatches = []
+    for path in sorted(set(_sample_paths())):
+        if OURS.match(path, method) != werkzeug_match(path, method):
+            mismatches.append((path, OURS.match(path, method), werkzeug_match(path, method)))
+    assert mismatches == []
+
+
+def test_a_literal_segment_wins_over_a_parameter_but_falls_back_to_it():
+    routes = Routes([("GET", "/v1/{p}/items/{id}"), ("GET", "/v1/{p}/items/latest"),
+                     ("POST", "/v1/{p}/items/{id}")])
+    assert routes.match("/v1/x/items/latest", "GET") == (("GET", "/v1/{p}/items/latest"),
+                                                         {"p": "x"})
+    assert routes.match("/v1/x/items/latest", "POST") == (("POST", "/v1/{p}/items/{id}"),
+                                                          {"p": "x", "id": "latest"})
+    assert routes.match("/v1/x/items/", "GET") is None  # a parameter is never empty
+    assert routes.match("//v1/x/items/7/", "HEAD") == (("GET", "/v1/{p}/items/{id}"),
+                                                       {"p": "x", "id": "7"})
