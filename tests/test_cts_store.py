@@ -621,7 +621,7 @@ def test_a_bad_record_in_a_shared_transaction_fails_only_its_own_add(store):
 
     leader = threading.Thread(target=add, args=(2, rec(2, T + 2)))
     leader.start()
-    _until(lambda: store._writing)
+    _until(store._writer.locked)
     queued = [threading.Thread(target=add, args=(n, r)) for n, r in (
         (3, rec(3, T + 3)), (1, rec(1, T + 9)), (4, rec(4, T + 4)))]
     for t in queued:

@@ -1,10 +1,11 @@
 """The trace store: SQLite (WAL on disk, or in memory), keyset pagination on (time, seq).
 
 A trace is committed before `add` returns, so it is on disk (or in the shared in-memory
-database) before the response that caused it leaves. Concurrent adds share one transaction
-(group commit): the first caller that finds no write under way writes everything queued so far,
-and the others wait for the commit that holds theirs. Under load that turns a transaction, a
-lock hand-off and a round of GIL switches per trace into one per batch.
+database) before the response that caused it leaves. Concurrent adds share one write (group
+commit): each caller queues its trace and takes the writer's lock; the one that gets it writes
+everything queued so far, and the others, when their turn comes, usually find theirs written.
+Under load that turns a write, a lock hand-off and a round of GIL switches per trace into one
+per batch; waiting on a plain lock runs no Python code, where a condition variable's does.
 
 The layout and its indexes are in `schema.py` (filter values are stored as numbers, from the
 `terms` and `listings` tables, which this module keeps a copy of in memory); which index a query
@@ -69,10 +70,10 @@ class TraceStore:
         self._seen_operators: dict[tuple[str, str], int] = {}
         self._seen_kinds: set[tuple[str, str, str]] = set()
         # group commit: tickets count the adds queued and the adds written
-        self._queue_lock = threading.Condition(threading.Lock())
+        self._queue_guard = threading.Lock()  # the queue and _queued
+        self._writer = threading.Lock()  # one writer at a time; _written and _failed
         self._queue: list[_Entry] = []
         self._queued = self._written = 0
-        self._writing = False
         self._failed: dict[int, BaseException] = {}  # ticket -> why its write failed
         self._move_earlier()
 
@@ -96,28 +97,22 @@ class TraceStore:
     def add(self, record: dict, category: str = "system") -> None:
         """Store one record; it is committed when this returns (or this raises)."""
         entry = self._entry(record, category)
-        cond = self._queue_lock
-        with cond:
+        with self._queue_guard:
             self._queue.append(entry)
             self._queued += 1
             ticket = self._queued
-            while self._written < ticket:
-                if self._writing:
-                    cond.wait()
-                    continue
-                self._writing = True
-                batch, self._queue = self._queue, []
-                first, last = self._queued - len(batch) + 1, self._queued
-                cond.release()
+        with self._writer:  # waits, in C, for the write under way: it may well hold this one
+            if self._written < ticket:
+                with self._queue_guard:
+                    batch, self._queue = self._queue, []
+                    last = self._queued
+                first = last - len(batch) + 1
                 try:
                     failures = self._write_batch(batch, first)
                 except BaseException as exc:  # interrupted: none of the batch is known written
                     failures = dict.fromkeys(range(first, last + 1), exc)
-                cond.acquire()
-                self._writing = False
-                self._written = last
                 self._failed.update(failures)
-                cond.notify_all()
+                self._written = last
             error = self._failed.pop(ticket, None)
         if error is not None:
             raise error
