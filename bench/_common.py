@@ -448,5 +448,16 @@ def write_results(name: str, payload: dict) -> Path:
     return latest
 
 
+# A server process whose CPU over its windows is at least this many cores is saturated: the
+# servers measured here are Python, held to about one core by the interpreter lock, so then the
+# server sets the rate. Below it, the client's own CPU did.
+SATURATED_CORES = 0.9
+
+
+def server_cores(row: dict) -> float:
+    """Cores of CPU a server used on average while it served a configuration's calls."""
+    return round(row["calls_per_s"] * row["server_cpu_us_per_call"] / 1e6, 2)
+
+
 def verdict(met: bool) -> str:
     return "MET" if met else "MISSED"

@@ -59,10 +59,11 @@ def summary_line(name: str) -> tuple[str, bool | None]:
     data = json.loads(path.read_text())
     goal = data["target"]
     if name == "tracing_overhead":
-        text = "tracing overhead %.1f%% of calls/s (limit %.0f%%)" % (
-            goal["overhead_pct"], goal["max_overhead_pct"])
-        if "server_bound_overhead_pct" in goal:
-            text += "; %.1f%% with lean clients (server-bound)" % goal["server_bound_overhead_pct"]
+        text = "; ".join("%s clients: tracing costs %.1f%% of calls/s%s" % (
+            client, judged["overhead_pct"],
+            "" if judged["servers_saturated"] else " (client-bound, not judged)")
+            for client, judged in goal["by_client"].items())
+        text += " (limit %.0f%%)" % goal["max_overhead_pct"]
     elif name == "vs_moto":
         text = "; ".join("%s clients: simulator %.0f vs moto %.0f calls/s = %.2fx%s" % (
             client, data["runs"][client]["simulator"]["calls_per_s"],

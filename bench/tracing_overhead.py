@@ -11,12 +11,13 @@ The two configurations are measured in alternating windows (A B, B A, A B, ...) 
 of the machine weighs on both alike; the figure is total calls / total time per configuration,
 beside the server's own CPU time per call.
 
-It runs twice: with requests.Session clients (the target's definition) and with "lean"
-http.client sessions, which cost the client about a third of the CPU, so that the server, not the
-client, is what limits the calls per second (on two cores a requests client saturates first and
-hides most of what the server spends).
+It runs twice: with requests.Session clients and with "lean" http.client sessions, which cost
+the client about a quarter of the CPU, so that the server, not the client, is what limits the
+calls per second (on two cores a requests client saturates first and hides most of what the
+server spends).
 
-Target: tracing costs at most 15% of the calls per second (traced >= 0.85 x untraced).
+Target: tracing costs at most 15% of the calls per second (traced >= 0.85 x untraced), judged
+as vs_moto judges its ratio: on the runs where both servers were saturated (at least 0.9 cores).
 
     .venv/bin/python bench/tracing_overhead.py [--rounds 3] [--seconds 8] [--clients requests,lean]
                                                [--store memory|disk]
@@ -28,8 +29,9 @@ import argparse
 import sys
 import tempfile
 
-from _common import (UNIQUE, MachineWatch, ServerProcess, SignedCaller, alternating, combine,
-                     dataset_body, measure_quietly, traces_stored, verdict, write_results)
+from _common import (SATURATED_CORES, UNIQUE, MachineWatch, ServerProcess, SignedCaller,
+                     alternating, combine, dataset_body, measure_quietly, server_cores,
+                     traces_stored, verdict, write_results)
 
 TARGET_MAX_OVERHEAD = 0.15
 LABELS_PATH = "/v2/{project_id}/datasets/%s/data-annotations/labels"
@@ -110,36 +112,49 @@ def summarise(windows, stored: dict) -> dict:
 
 
 def target(runs: dict) -> dict:
-    """The target as defined (requests.Session clients); the lean-client figure beside it."""
-    out = {"description": "tracing costs at most 15% of calls/s (8 requests.Session clients)",
-           "max_overhead_pct": TARGET_MAX_OVERHEAD * 100}
-    if "requests" in runs:
-        out["overhead_pct"] = runs["requests"]["overhead_pct"]
-        out["met"] = out["overhead_pct"] <= out["max_overhead_pct"]
-    if "lean" in runs:
-        out["server_bound_overhead_pct"] = runs["lean"]["overhead_pct"]
-        out["met_server_bound"] = out["server_bound_overhead_pct"] <= out["max_overhead_pct"]
+    """Judged, as vs_moto judges, where both servers were saturated: where one was not, the
+    client's CPU set both rates and the difference measures the client (requests.Session on two
+    cores hides most of what tracing costs). The other runs are reported beside it."""
+    out = {"description": "tracing costs at most 15% of calls/s, 8 connections, judged where "
+                          "both servers are saturated",
+           "max_overhead_pct": TARGET_MAX_OVERHEAD * 100, "saturated_cores": SATURATED_CORES,
+           "by_client": {}}
+    for client, run_ in runs.items():
+        cores = {name: server_cores(run_[name]) for name in ("untraced", "traced")}
+        judged = min(cores.values()) >= SATURATED_CORES
+        out["by_client"][client] = {
+            "overhead_pct": run_["overhead_pct"], "server_cores": cores,
+            "servers_saturated": judged,
+            "met": run_["overhead_pct"] <= out["max_overhead_pct"] if judged else None}
+    verdicts = [v["met"] for v in out["by_client"].values() if v["met"] is not None]
+    out["met"] = all(verdicts) if verdicts else None
     return out
 
 
 def report(runs: dict, goal: dict) -> None:
     print()
-    print("%-9s %-9s %10s %15s %15s" % ("client", "config", "calls/s", "server us/call",
-                                        "client us/call"))
+    print("%-9s %-9s %10s %15s %15s %13s" % ("client", "config", "calls/s", "server us/call",
+                                             "client us/call", "server cores"))
     for client, run_ in runs.items():
         for name in ("untraced", "traced"):
             row = run_[name]
-            print("%-9s %-9s %10.1f %15.1f %15.1f" % (
+            print("%-9s %-9s %10.1f %15.1f %15.1f %13.2f" % (
                 client, name, row["calls_per_s"], row["server_cpu_us_per_call"],
-                row["client_cpu_us_per_call"]))
-        print("%-9s overhead %.1f%% of calls/s, %.1f%% of server CPU per call" % (
-            client, run_["overhead_pct"], run_["server_cpu_overhead_pct"]))
-    if "met" in goal:
-        print("TARGET overhead <= %.0f%% (requests clients): %s (%.1f%%)" % (
-            goal["max_overhead_pct"], verdict(goal["met"]), goal["overhead_pct"]))
-    if "met_server_bound" in goal:
-        print("       same bound with lean clients (server-bound): %s (%.1f%%)" % (
-            verdict(goal["met_server_bound"]), goal["server_bound_overhead_pct"]))
+                row["client_cpu_us_per_call"], server_cores(row)))
+        judged = goal["by_client"][client]
+        print("%-9s overhead %.1f%% of calls/s, %.1f%% of server CPU per call%s" % (
+            client, run_["overhead_pct"], run_["server_cpu_overhead_pct"],
+            "" if judged["servers_saturated"] else
+            "  [not judged: a server below %.1f cores, so the client set the rate]"
+            % SATURATED_CORES))
+    if goal["met"] is None:
+        print("TARGET overhead <= %.0f%%: NOT MEASURED (no run saturated both servers)"
+              % goal["max_overhead_pct"])
+    else:
+        print("TARGET overhead <= %.0f%%: %s (%s)" % (
+            goal["max_overhead_pct"], verdict(goal["met"]), ", ".join(
+                "%s %.1f%%" % (c, v["overhead_pct"]) for c, v in goal["by_client"].items()
+                if v["met"] is not None)))
 
 
 def main(argv=None) -> int:

@@ -29,9 +29,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _common import (UNIQUE, MachineWatch, ServerProcess, SignedCaller, alternating, check,
-                     combine, dataset_body, measure_quietly, traces_stored, verdict,
-                     write_results)
+from _common import (SATURATED_CORES, UNIQUE, MachineWatch, ServerProcess, SignedCaller,
+                     alternating, check, combine, dataset_body, measure_quietly, server_cores,
+                     traces_stored, verdict, write_results)
 
 from simulator.settings import Settings
 
@@ -112,16 +112,6 @@ def summarise(windows, stored: int) -> dict:
             "server_cpu_ratio": round(moto["server_cpu_us_per_call"]
                                       / sim["server_cpu_us_per_call"], 2),
             "windows": [w.as_dict() for w in windows]}
-
-
-# A server process whose CPU over a window is at least this many cores is saturated: both are
-# Python servers held to one core by the interpreter lock, so then the server sets the rate.
-SATURATED_CORES = 0.9
-
-
-def server_cores(row: dict) -> float:
-    """Cores of CPU the server used on average while it served these calls."""
-    return round(row["calls_per_s"] * row["server_cpu_us_per_call"] / 1e6, 2)
 
 
 def target(runs: dict) -> dict:
