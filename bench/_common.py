@@ -459,5 +459,48 @@ def server_cores(row: dict) -> float:
     return round(row["calls_per_s"] * row["server_cpu_us_per_call"] / 1e6, 2)
 
 
+def judge(runs: dict, configs: tuple[str, str], figure: str, passes) -> tuple[dict, bool | None]:
+    """Per client: the run's figure, both servers' cores, whether both were saturated and, if
+    so, whether the figure passes. Then the verdict over the judged runs (None: none judged)."""
+    by_client = {}
+    for client, run_ in runs.items():
+        cores = {name: server_cores(run_[name]) for name in configs}
+        saturated = min(cores.values()) >= SATURATED_CORES
+        by_client[client] = {figure: run_[figure], "server_cores": cores,
+                             "servers_saturated": saturated,
+                             "met": passes(run_[figure]) if saturated else None}
+    verdicts = [v["met"] for v in by_client.values() if v["met"] is not None]
+    return by_client, (all(verdicts) if verdicts else None)
+
+
+def print_rows(runs: dict, configs: tuple[str, str], describe) -> None:
+    """The table of a throughput benchmark; `describe(client, run)` gives each run's last line."""
+    print()
+    print("%-9s %-10s %10s %15s %15s %13s" % ("client", "config", "calls/s", "server us/call",
+                                              "client us/call", "server cores"))
+    for client, run_ in runs.items():
+        for name in configs:
+            row = run_[name]
+            print("%-9s %-10s %10.1f %15.1f %15.1f %13.2f" % (
+                client, name, row["calls_per_s"], row["server_cpu_us_per_call"],
+                row["client_cpu_us_per_call"], server_cores(row)))
+        print(describe(client, run_))
+
+
+def print_verdict(goal: dict, what: str, figure: str, form: str) -> None:
+    """TARGET line: the verdict over the runs judged, each run's figure in `form`."""
+    if goal["met"] is None:
+        print("TARGET %s: NOT MEASURED (no run saturated both servers)" % what)
+        return
+    print("TARGET %s: %s (%s)" % (what, verdict(goal["met"]), ", ".join(
+        "%s %s" % (client, form % v[figure]) for client, v in goal["by_client"].items()
+        if v["met"] is not None)))
+
+
+def not_judged(judged: dict) -> str:
+    return "" if judged["servers_saturated"] else (
+        "  [not judged: a server below %.1f cores, so the client set the rate]" % SATURATED_CORES)
+
+
 def verdict(met: bool) -> str:
     return "MET" if met else "MISSED"

@@ -30,10 +30,11 @@ import sys
 import tempfile
 
 from _common import (SATURATED_CORES, UNIQUE, MachineWatch, ServerProcess, SignedCaller,
-                     alternating, combine, dataset_body, measure_quietly, server_cores,
-                     traces_stored, verdict, write_results)
+                     alternating, combine, dataset_body, judge, measure_quietly, not_judged,
+                     print_rows, print_verdict, traces_stored, write_results)
 
 TARGET_MAX_OVERHEAD = 0.15
+CONFIGS = ("untraced", "traced")
 LABELS_PATH = "/v2/{project_id}/datasets/%s/data-annotations/labels"
 
 
@@ -115,46 +116,21 @@ def target(runs: dict) -> dict:
     """Judged, as vs_moto judges, where both servers were saturated: where one was not, the
     client's CPU set both rates and the difference measures the client (requests.Session on two
     cores hides most of what tracing costs). The other runs are reported beside it."""
-    out = {"description": "tracing costs at most 15% of calls/s, 8 connections, judged where "
-                          "both servers are saturated",
-           "max_overhead_pct": TARGET_MAX_OVERHEAD * 100, "saturated_cores": SATURATED_CORES,
-           "by_client": {}}
-    for client, run_ in runs.items():
-        cores = {name: server_cores(run_[name]) for name in ("untraced", "traced")}
-        judged = min(cores.values()) >= SATURATED_CORES
-        out["by_client"][client] = {
-            "overhead_pct": run_["overhead_pct"], "server_cores": cores,
-            "servers_saturated": judged,
-            "met": run_["overhead_pct"] <= out["max_overhead_pct"] if judged else None}
-    verdicts = [v["met"] for v in out["by_client"].values() if v["met"] is not None]
-    out["met"] = all(verdicts) if verdicts else None
-    return out
+    limit = TARGET_MAX_OVERHEAD * 100
+    by_client, met = judge(runs, CONFIGS, "overhead_pct", lambda pct: pct <= limit)
+    return {"description": "tracing costs at most 15% of calls/s, 8 connections, judged where "
+                           "both servers are saturated",
+            "max_overhead_pct": limit, "saturated_cores": SATURATED_CORES,
+            "by_client": by_client, "met": met}
 
 
 def report(runs: dict, goal: dict) -> None:
-    print()
-    print("%-9s %-9s %10s %15s %15s %13s" % ("client", "config", "calls/s", "server us/call",
-                                             "client us/call", "server cores"))
-    for client, run_ in runs.items():
-        for name in ("untraced", "traced"):
-            row = run_[name]
-            print("%-9s %-9s %10.1f %15.1f %15.1f %13.2f" % (
-                client, name, row["calls_per_s"], row["server_cpu_us_per_call"],
-                row["client_cpu_us_per_call"], server_cores(row)))
-        judged = goal["by_client"][client]
-        print("%-9s overhead %.1f%% of calls/s, %.1f%% of server CPU per call%s" % (
+    print_rows(runs, CONFIGS, lambda client, run_: (
+        "%-9s overhead %.1f%% of calls/s, %.1f%% of server CPU per call%s" % (
             client, run_["overhead_pct"], run_["server_cpu_overhead_pct"],
-            "" if judged["servers_saturated"] else
-            "  [not judged: a server below %.1f cores, so the client set the rate]"
-            % SATURATED_CORES))
-    if goal["met"] is None:
-        print("TARGET overhead <= %.0f%%: NOT MEASURED (no run saturated both servers)"
-              % goal["max_overhead_pct"])
-    else:
-        print("TARGET overhead <= %.0f%%: %s (%s)" % (
-            goal["max_overhead_pct"], verdict(goal["met"]), ", ".join(
-                "%s %.1f%%" % (c, v["overhead_pct"]) for c, v in goal["by_client"].items()
-                if v["met"] is not None)))
+            not_judged(goal["by_client"][client]))))
+    print_verdict(goal, "overhead <= %.0f%%" % goal["max_overhead_pct"], "overhead_pct",
+                  "%.1f%%")
 
 
 def main(argv=None) -> int:

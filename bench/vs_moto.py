@@ -30,12 +30,13 @@ import argparse
 import sys
 
 from _common import (SATURATED_CORES, UNIQUE, MachineWatch, ServerProcess, SignedCaller,
-                     alternating, check, combine, dataset_body, measure_quietly, server_cores,
-                     traces_stored, verdict, write_results)
+                     alternating, check, combine, dataset_body, judge, measure_quietly,
+                     not_judged, print_rows, print_verdict, traces_stored, write_results)
 
 from simulator.settings import Settings
 
 TARGET_MIN_RATIO = 3.0
+CONFIGS = ("moto", "simulator")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -118,44 +119,19 @@ def target(runs: dict) -> dict:
     """The ratio counts where both servers were saturated: otherwise the client's own CPU set
     the simulator's rate, and the figure measures the client (with requests.Session on two
     cores, the client process alone tops out below 3x moto's rate)."""
-    out = {"description": "simulator >= 3x moto's calls/s while storing a trace, same client, "
-                          "judged where both servers are saturated",
-           "min_ratio": TARGET_MIN_RATIO, "saturated_cores": SATURATED_CORES, "by_client": {}}
-    for client, run_ in runs.items():
-        cores = {name: server_cores(run_[name]) for name in ("moto", "simulator")}
-        judged = min(cores.values()) >= SATURATED_CORES
-        out["by_client"][client] = {"ratio": run_["ratio"], "server_cores": cores,
-                                    "servers_saturated": judged,
-                                    "met": run_["ratio"] >= TARGET_MIN_RATIO if judged else None}
-    verdicts = [v["met"] for v in out["by_client"].values() if v["met"] is not None]
-    out["met"] = all(verdicts) if verdicts else None
-    return out
+    by_client, met = judge(runs, CONFIGS, "ratio", lambda ratio: ratio >= TARGET_MIN_RATIO)
+    return {"description": "simulator >= 3x moto's calls/s while storing a trace, same client, "
+                           "judged where both servers are saturated",
+            "min_ratio": TARGET_MIN_RATIO, "saturated_cores": SATURATED_CORES,
+            "by_client": by_client, "met": met}
 
 
 def report(runs: dict, goal: dict) -> None:
-    print()
-    print("%-9s %-10s %10s %15s %15s %13s" % ("client", "server", "calls/s", "server us/call",
-                                              "client us/call", "server cores"))
-    for client, run_ in runs.items():
-        for name in ("moto", "simulator"):
-            row = run_[name]
-            print("%-9s %-10s %10.1f %15.1f %15.1f %13.2f" % (
-                client, name, row["calls_per_s"], row["server_cpu_us_per_call"],
-                row["client_cpu_us_per_call"], server_cores(row)))
-        judged = goal["by_client"][client]
-        print("%-9s simulator / moto = %.2fx calls/s (moto spends %.2fx the server CPU per call)%s"
-              % (client, run_["ratio"], run_["server_cpu_ratio"],
-                 "" if judged["servers_saturated"] else
-                 "  [not judged: a server below %.1f cores, so the client set the rate]"
-                 % SATURATED_CORES))
-    if goal["met"] is None:
-        print("TARGET simulator >= %.0fx moto: NOT MEASURED (no run saturated both servers)"
-              % goal["min_ratio"])
-    else:
-        print("TARGET simulator >= %.0fx moto: %s (%s)" % (
-            goal["min_ratio"], verdict(goal["met"]), ", ".join(
-                "%s %.2fx" % (c, v["ratio"]) for c, v in goal["by_client"].items()
-                if v["met"] is not None)))
+    print_rows(runs, CONFIGS, lambda client, run_: (
+        "%-9s simulator / moto = %.2fx calls/s (moto spends %.2fx the server CPU per call)%s"
+        % (client, run_["ratio"], run_["server_cpu_ratio"],
+           not_judged(goal["by_client"][client]))))
+    print_verdict(goal, "simulator >= %.0fx moto" % goal["min_ratio"], "ratio", "%.2fx")
 
 
 def moto_server_importable() -> bool:
