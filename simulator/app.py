@@ -6,7 +6,6 @@ request -> identity -> project and role checks -> handler -> trace (committed) -
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 import orjson
 from flask import Flask, Response
@@ -17,9 +16,11 @@ from simulator import catalog, errors, registry
 from simulator.context import Context
 from simulator.core import Simulator
 from simulator.cts.record import TraceInput, user_info
-from simulator.dispatch import MAX_BODY_BYTES, ApiRequest, Dispatcher
+from simulator.dispatch import (MAX_BODY_BYTES, ApiRequest, Dispatcher, environ_headers,
+                               raw_target)
 from simulator.errors import ApiError
 from simulator.identity.auth import AuthError, Caller, RawRequest
+from simulator.obs.gateway import ObsGateway
 from simulator.settings import Settings
 
 log = logging.getLogger("modelarts_sim")
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None, sim: Simulator | None = None) -
     operations = {route: rows for route, rows in catalog.routes().items()
                   if any(op.operation_id in registry.HANDLERS for op in rows)}
     app.wsgi_app = Dispatcher(operations, lambda rows, params, req: answer(sim, rows, params, req),
-                              fallback=app.wsgi_app)
+                              fallback=app.wsgi_app, obs=ObsGateway(sim))
     return app
 
 
@@ -169,31 +170,9 @@ def _record(sim, ctx: Context, reply, project, error_code, raw, resource_id, res
 
 
 def _raw_request(req: Request) -> RawRequest:
-    env = req.environ
-    uri = env.get("RAW_URI") or env.get("REQUEST_URI")
-    if uri:
-        if uri.startswith(("http://", "https://")):
-            parts = urlsplit(uri)
-            raw_path, raw_query = parts.path, parts.query
-        else:
-            raw_path, _, raw_query = uri.partition("?")
-    else:
-        raw_path, raw_query = env.get("PATH_INFO", "/"), env.get("QUERY_STRING", "")
-    return RawRequest(req.method, raw_path, raw_query, _headers(env), req.get_data(cache=True))
-
-
-def _headers(env: dict) -> dict[str, str]:
-    """The request's headers by lower-case name, read from the environ as werkzeug reads them
-    (a request's headers object is built for lookups, not for taking them all at once)."""
-    headers = {key[5:].replace("_", "-").lower(): value for key, value in env.items()
-               if key.startswith("HTTP_") and key not in _CONTENT_HEADERS}
-    for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
-        if env.get(key):
-            headers[name] = env[key]
-    return headers
-
-
-_CONTENT_HEADERS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
+    raw_path, raw_query = raw_target(req.environ)
+    return RawRequest(req.method, raw_path, raw_query, environ_headers(req.environ),
+                      req.get_data(cache=True))
 
 
 def _parse_body(raw: bytes):

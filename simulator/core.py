@@ -18,6 +18,7 @@ from simulator.identity.auth import Authenticator
 from simulator.identity.tokens import TokenStore
 from simulator.ids import IdFactory
 from simulator.modelarts.lifecycle import KINDS, LifecycleError, Lifecycles, Target
+from simulator.obs import backend as obs
 from simulator.settings import Settings, SettingsError
 
 
@@ -51,6 +52,7 @@ class Simulator:
             self.trace_names = catalog.trace_names(self.settings.trace_names)
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc
+        obs.reset()  # one OBS per process (moto's): a new simulator starts from an empty one
         self._load_resources()
 
     # -- resources -----------------------------------------------------------------------------
@@ -62,11 +64,12 @@ class Simulator:
         return found
 
     def reset(self) -> None:
-        """Everything back to the fixtures: resources, traces, tokens, temporary keys."""
+        """Everything back to the fixtures: resources, traces, tokens, temporary keys, OBS."""
         with self.lock:
             self._states.clear()
             self._watchers.clear()
             self.traces.clear()
+            obs.reset()
             path = self._state_path()
             if path is not None and path.exists():
                 path.unlink()

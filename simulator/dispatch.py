@@ -1,6 +1,8 @@
 """The first stop of every request: which application answers it.
 
-A call to an operation of the catalog goes straight to the walk with a plain werkzeug request:
+A path whose first segment is not an API version (v1, v2, v3, v3.0) or _sim is OBS: it goes to
+the OBS gateway (moto's S3 application behind a signature check). A call to an operation of the
+catalog goes straight to the walk with a plain werkzeug request:
 Flask's request context, hooks and error handlers cost about a tenth of a traced call, and the
 walk needs none of them. Everything else (the /_sim controls, unknown paths, a method the path
 does not take) goes to Flask, whose error handlers answer in API Gateway's words.
@@ -10,12 +12,39 @@ from __future__ import annotations
 
 import re
 from typing import Callable
+from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Request, Response
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 _PARAM = re.compile(r"\{(\w+)\}")
 _ANY, _END = object(), object()  # a parameter segment; where a path ends (by method)
+
+
+def raw_target(environ: dict) -> tuple[str, str]:
+    """The path and query exactly as the client sent them (signatures are over these)."""
+    uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if not uri:
+        return environ.get("PATH_INFO", "/"), environ.get("QUERY_STRING", "")
+    if uri.startswith(("http://", "https://")):
+        parts = urlsplit(uri)
+        return parts.path, parts.query
+    path, _, query = uri.partition("?")
+    return path, query
+
+
+def environ_headers(environ: dict) -> dict[str, str]:
+    """The request's headers by lower-case name, read from the environ as werkzeug reads them
+    (a request's headers object is built for lookups, not for taking them all at once)."""
+    headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
+               if key.startswith("HTTP_") and key not in _CONTENT_HEADERS}
+    for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
+        if environ.get(key):
+            headers[name] = environ[key]
+    return headers
+
+
+_CONTENT_HEADERS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
 
 
 class ApiRequest(Request):
@@ -75,20 +104,29 @@ class Routes:
         return None
 
 
+# a path whose first segment is one of these is an API call (or a /_sim control); any other is
+# OBS, where it names a bucket (bucket names are 3 to 63 characters, so none is "v1")
+API_ROOTS = frozenset({"v1", "v2", "v3", "v3.0", "_sim"})
+
+
 class Dispatcher:
     """WSGI: `api(rows, path_params, request) -> Response` for the operations, keyed by
-    (method, catalog path); `fallback` (Flask's own WSGI app) for the rest."""
+    (method, catalog path); `obs` for OBS paths; `fallback` (Flask's own WSGI app) for the
+    rest."""
 
     def __init__(self, operations: dict[tuple[str, str], list],
-                 api: Callable[[list, dict, ApiRequest], Response], fallback):
+                 api: Callable[[list, dict, ApiRequest], Response], fallback, obs=None):
         self._routes = Routes(operations)
         self._operations = operations
         self._api = api
         self._fallback = fallback
+        self._obs = obs
 
     def __call__(self, environ, start_response):
         # PATH_INFO holds the path's bytes as latin-1 (PEP 3333); the catalog's paths are text
         path = (environ.get("PATH_INFO") or "/").encode("latin-1").decode("utf-8", "replace")
+        if self._obs is not None and path.lstrip("/").split("/", 1)[0] not in API_ROOTS:
+            return self._obs(environ, start_response)
         matched = self._routes.match(path, environ["REQUEST_METHOD"])
         if matched is None:  # not an operation's path, or not its method
             return self._fallback(environ, start_response)

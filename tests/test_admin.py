@@ -42,7 +42,7 @@ def test_reset_returns_to_the_fixtures(client, app):
 def test_unknown_path_and_method_answer_like_api_gateway(app):
     http = app.test_client()
     for resp in (http.get("/v2/x/nothing-here"), http.patch("/v2/x/datasets"),
-                 http.get("/v9/whatever")):
+                 http.get("/v3/whatever"), http.get("/v3.0/OS-NOTHING")):
         assert resp.status_code == 404
         assert set(resp.json) == {"error_code", "error_msg", "request_id"}
         assert resp.json["error_code"] == "APIGW.0101"

@@ -1,0 +1,83 @@
+"""The OBS side of the port: who may call, then moto's S3 application.
+
+moto checks no signature, so the gateway does (in strict mode) before a request reaches it,
+and answers a refusal the way OBS does: S3 XML with the error code, 403. Every answer carries
+the request id headers OBS clients read (x-obs-request-id, x-amz-request-id).
+"""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from simulator.obs import backend
+from simulator.obs.signature import ObsAuthError, verify
+
+
+class ObsGateway:
+    def __init__(self, sim):
+        self.sim = sim
+        self._moto = backend.wsgi_app()
+
+    def __call__(self, environ, start_response):
+        request_id = self.sim.ids.hex(16).upper()
+
+        def respond(status, headers, exc_info=None):
+            headers = [(k, v) for k, v in headers if k.lower() not in _REPLACED]
+            headers += [("x-obs-request-id", request_id), ("x-amz-request-id", request_id),
+                        ("Server", "OBS")]
+            return start_response(status, headers, exc_info)
+
+        mode = self.sim.settings.auth
+        if mode == "strict":
+            try:
+                verify(environ, self.sim.directory, self.sim.clock.now_ms(),
+                       self.sim.settings.signature_max_skew_s * 1000)
+            except ObsAuthError as err:
+                return _error(respond, err, request_id)
+        elif mode == "off" and not _signed(environ):
+            # no credentials needed: the call is the default admin's, which moto must not take
+            # for an anonymous one (it refuses anonymous reads of private objects)
+            environ["HTTP_AUTHORIZATION"] = "AWS %s:unchecked" % self._default_key()
+        return self._moto_answer(environ, respond, request_id)
+
+    def _moto_answer(self, environ, respond, request_id: str):
+        """moto's answer, except that its bodiless 403 for an anonymous read of a private
+        object becomes the AccessDenied error OBS sends."""
+        answer = {}
+
+        def capture(status, headers, exc_info=None):
+            answer["status"], answer["headers"] = status, headers
+            return lambda data: None  # moto's Flask app returns its body, it never writes
+
+        body = self._moto(environ, capture)
+        length = next((v for k, v in answer["headers"] if k.lower() == "content-length"), None)
+        if (answer["status"].startswith("403") and length == "0"
+                and environ.get("REQUEST_METHOD") != "HEAD"):
+            getattr(body, "close", lambda: None)()
+            return _error(respond, ObsAuthError("AccessDenied", "Access Denied"), request_id)
+        respond(answer["status"], answer["headers"])
+        return body
+
+    def _default_key(self) -> str:
+        user = self.sim.directory.default_user()
+        return user.credentials[0].access_key if user.credentials else "anonymous"
+
+
+def _signed(environ) -> bool:
+    query = environ.get("QUERY_STRING", "")
+    return "HTTP_AUTHORIZATION" in environ or "Signature=" in query
+
+
+_REPLACED = {"server", "x-amzn-requestid", "x-amz-request-id", "access-control-allow-origin"}
+
+
+def _error(respond, err: "ObsAuthError", request_id: str):
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message>'
+            '<RequestId>%s</RequestId><HostId>%s</HostId></Error>' % (
+                err.code, escape(err.message), request_id, request_id)).encode()
+    respond("%d %s" % (err.status, _REASONS[err.status]),
+            [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+_REASONS = {400: "Bad Request", 403: "Forbidden"}
