@@ -19,6 +19,7 @@ from simulator.identity.tokens import TokenStore
 from simulator.ids import IdFactory
 from simulator.modelarts.lifecycle import KINDS, LifecycleError, Lifecycles, Target
 from simulator.obs import backend as obs
+from simulator.obs import persistence as obs_files
 from simulator.settings import Settings, SettingsError
 
 
@@ -52,8 +53,10 @@ class Simulator:
             self.trace_names = catalog.trace_names(self.settings.trace_names)
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc
-        obs.reset()  # one OBS per process (moto's): a new simulator starts from an empty one
+        self.obs_account = obs.new_account()  # this simulator's OBS, in moto's backends
         self._load_resources()
+        if self.settings.data_path is not None:
+            obs_files.load(self.obs_account, self.settings.data_path)
 
     # -- resources -----------------------------------------------------------------------------
     def state(self, family: str, project_id: str):
@@ -69,7 +72,7 @@ class Simulator:
             self._states.clear()
             self._watchers.clear()
             self.traces.clear()
-            obs.reset()
+            obs.reset(self.obs_account)
             path = self._state_path()
             if path is not None and path.exists():
                 path.unlink()
@@ -177,4 +180,7 @@ class Simulator:
 
     def close(self) -> None:
         self.save_resources()
+        if self.settings.data_path is not None:
+            obs_files.save(self.obs_account, self.settings.data_path)
+        obs.reset(self.obs_account)  # its memory, and its bucket names, free again
         self.traces.close()

@@ -68,10 +68,21 @@ def test_serve_prints_endpoint_and_credentials_and_stops_cleanly():
     assert "traces committed" in out
 
 
-def test_traces_and_resources_survive_a_restart_with_a_data_dir(tmp_path):
+def _obs(endpoint):
+    import boto3
+    from botocore.config import Config
+    u = USERS["admin"]
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id=u["ak"], aws_secret_access_key=u["sk"],
+                        config=Config(s3={"addressing_style": "path"}))
+
+
+def test_traces_resources_and_obs_survive_a_restart_with_a_data_dir(tmp_path):
     proc, endpoint = _start("--data-dir", str(tmp_path))
     try:
         assert _create_label_dataset(endpoint, "kept").status_code == 201
+        _obs(endpoint).create_bucket(Bucket="kept-bucket")
+        _obs(endpoint).put_object(Bucket="kept-bucket", Key="in/1.jpg", Body=b"jpeg bytes")
     finally:
         _stop(proc)
     assert (tmp_path / "traces.sqlite3").exists()
@@ -81,6 +92,8 @@ def test_traces_and_resources_survive_a_restart_with_a_data_dir(tmp_path):
         # the dataset came back too: its name is taken
         again = _create_label_dataset(endpoint, "kept")
         assert again.status_code == 400 and again.json()["error_code"] == "ModelArts.4351"
+        got = _obs(endpoint).get_object(Bucket="kept-bucket", Key="in/1.jpg")
+        assert got["Body"].read() == b"jpeg bytes"
     finally:
         _stop(proc)
 

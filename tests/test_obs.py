@@ -223,3 +223,48 @@ def test_a_temporary_key_needs_its_security_token(server):
     assert without.listObjects("temp-bucket").errorCode == "InvalidToken"
     wrong = esdk(server, ak=temp.access_key, sk=temp.secret_key, security_token="tok-999")
     assert wrong.listObjects("temp-bucket").errorCode == "InvalidToken"
+
+
+def test_objects_survive_a_restart_with_a_data_dir(tmp_path):
+    first = start_in_thread(Settings(port=0, data_dir=str(tmp_path)))
+    try:
+        client = esdk(first)
+        client.createBucket("kept")
+        client.putContent("kept", "a/one.txt", "first", metadata={"team": "ml"})
+        init = client.initiateMultipartUpload("kept", "two.bin")
+        part = client.uploadPart("kept", "two.bin", 1, init.body.uploadId, b"z" * 1000)
+        client.completeMultipartUpload("kept", "two.bin", init.body.uploadId,
+                                       CompleteMultipartUploadRequest([
+                                           CompletePart(1, part.body.etag)]))
+        before = {o.key: (o.etag, o.size, o.lastModified)
+                  for o in client.listObjects("kept").body.contents}
+        head_before = client.getObjectMetadata("kept", "a/one.txt").header
+    finally:
+        first.stop()
+    second = start_in_thread(Settings(port=0, data_dir=str(tmp_path)))
+    try:
+        client = esdk(second)
+        after = {o.key: (o.etag, o.size, o.lastModified)
+                 for o in client.listObjects("kept").body.contents}
+        assert after == before
+        assert client.getObject("kept", "a/one.txt", loadStreamInMemory=True).body.buffer \
+            == b"first"
+        head_after = client.getObjectMetadata("kept", "a/one.txt").header
+        assert ("team", "ml") in head_after and dict(head_after)["content-type"] == dict(
+            head_before)["content-type"]
+    finally:
+        second.stop()
+
+
+def test_simulators_in_one_process_have_their_own_buckets_in_one_namespace(server):
+    esdk(server).createBucket("ours")
+    other = start_in_thread(Settings(port=0))
+    try:
+        esdk(other).createBucket("theirs")
+        assert [b.name for b in esdk(server).listBuckets().body.buckets] == ["ours"]
+        assert [b.name for b in esdk(other).listBuckets().body.buckets] == ["theirs"]
+        taken = esdk(server).createBucket("theirs")  # bucket names are global, as in OBS
+        assert (taken.status, taken.errorCode) == (409, "BucketAlreadyExists")
+    finally:
+        other.stop()
+    assert esdk(server).createBucket("theirs").status == 200  # freed when that one stopped

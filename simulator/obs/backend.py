@@ -1,17 +1,20 @@
 """moto's S3 backend, the simulator's OBS store.
 
-moto keeps its state in module-level backends, so one process holds one OBS: every simulator
-in a process shares it, and a new simulator (or /_sim/reset) empties it. The buckets live in
-moto's default account; OBS has no account in its paths either.
+moto keeps its state in module-level backends, one per account, so each simulator takes an
+account of its own (the gateway names it on every request) and lists, resets and saves only
+its own buckets. Bucket names are one namespace across the simulators of a process, as OBS's
+are across accounts: a name another simulator holds is taken (BucketAlreadyExists) and, as
+moto checks no bucket policy, its bucket can be read by name.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import warnings
 
-MOTO_ACCOUNT = "123456789012"  # moto's default account: keys moto does not know map to it
 MOTO_PARTITION = "aws"
+_ACCOUNTS = itertools.count(100_000_000_001)  # 12-digit account ids, one per simulator
 
 
 def wsgi_app():
@@ -23,13 +26,16 @@ def wsgi_app():
     return create_backend_app("s3")
 
 
-def s3():
-    """The backend holding every bucket."""
-    from moto.s3.models import s3_backends
-    return s3_backends[MOTO_ACCOUNT][MOTO_PARTITION]
+def new_account() -> str:
+    return str(next(_ACCOUNTS))
 
 
-def reset() -> None:
-    """Every bucket and object gone."""
+def store(account: str):
+    """The backend holding the account's buckets."""
     from moto.s3.models import s3_backends
-    s3_backends.reset()
+    return s3_backends[account][MOTO_PARTITION]
+
+
+def reset(account: str) -> None:
+    """Every bucket and object of the account gone (and their names free again)."""
+    store(account).reset()

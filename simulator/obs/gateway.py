@@ -27,6 +27,7 @@ class ObsGateway:
                         ("Server", "OBS")]
             return start_response(status, headers, exc_info)
 
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = self.sim.obs_account  # this simulator's buckets
         mode = self.sim.settings.auth
         if mode == "strict":
             try:
