@@ -12,6 +12,8 @@ import threading
 from simulator.clock import Clock
 from simulator import catalog, registry
 from simulator.cts.record import TraceInput, build, user_info
+from simulator.cts import trackers
+from simulator.cts.delivery import Delivery
 from simulator.cts.store import TraceStore
 from simulator.identity.accounts import Directory
 from simulator.identity.auth import Authenticator
@@ -44,6 +46,8 @@ class Simulator:
         modules = registry.family_modules()
         for module in modules:
             self._state_factories[module.FAMILY] = module.State
+        self._state_factories[trackers.FAMILY] = trackers.State
+        self.delivery = Delivery(self)
         try:
             self.lifecycles = Lifecycles({m.FAMILY: getattr(m, "DWELL", {}) for m in modules},
                                          self.settings.lifecycle, self.settings.lifecycle_mode)
@@ -178,7 +182,14 @@ class Simulator:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
 
+    def trackers_used(self, project_id: str) -> tuple[int, int]:
+        """(management, data) trackers of a project, for ListQuotas."""
+        found = self._states.get((trackers.FAMILY, project_id))
+        kinds = [t.type for t in found.trackers.values()] if found else []
+        return kinds.count(trackers.SYSTEM), kinds.count("data")
+
     def close(self) -> None:
+        self.delivery.run(flush=True)  # what trackers hold goes out before the state is saved
         self.save_resources()
         if self.settings.data_path is not None:
             obs_files.save(self.obs_account, self.settings.data_path)

@@ -48,13 +48,15 @@ TICK_S = 0.5
 
 def start_ticker(sim: Simulator) -> threading.Event:
     """Record what happens on its own (a cluster that finished deploying) close to when it
-    happens, even while no request comes in. Set the returned event to stop."""
+    happens, and write trace files when a transfer period ends, even while no request comes
+    in. Set the returned event to stop."""
     stop = threading.Event()
 
     def tick():
         while not stop.wait(TICK_S):
             try:
                 sim.settle()
+                sim.delivery.run()
             except Exception:  # never let the ticker die; the next request settles again
                 logging.getLogger("modelarts_sim").exception("settle failed")
 

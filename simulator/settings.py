@@ -38,6 +38,9 @@ class Settings:
     incident_min_status: int = 500  # a response at or above this status is rated "incident"
     warning_min_status: int = 400
     trust_forwarded_for: bool = False  # take source_ip from X-Forwarded-For (behind a proxy)
+    transfer_period_s: float = 300  # how often trackers write trace files, simulation seconds
+    trace_file_code: str = "string"  # "code" in trace files: string (newer docs) or int (older)
+    trace_file_user: str = "object"  # "user" in trace files: object (newer) or string (JSON)
     lifecycle_mode: str = "time"  # time | immediate | manual, for every family at start
     # dwell-time overrides, seconds by name (each family declares its names and defaults)
     lifecycle: dict[str, float] = field(default_factory=dict)
@@ -55,6 +58,12 @@ class Settings:
             raise SettingsError(f"port must be 0..65535, not {self.port}")
         if self.threads < 1:
             raise SettingsError("threads must be at least 1")
+        if float(self.transfer_period_s) < 1:
+            raise SettingsError("transfer_period_s must be at least 1 second")
+        if self.trace_file_code not in ("string", "int"):
+            raise SettingsError("trace_file_code must be string or int")
+        if self.trace_file_user not in ("object", "string"):
+            raise SettingsError("trace_file_user must be object or string")
         for name, seconds in self.lifecycle.items():
             if float(seconds) < 0:
                 raise SettingsError(f"lifecycle.{name} must not be negative")

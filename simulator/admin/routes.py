@@ -1,6 +1,7 @@
 """/_sim endpoints: the controls a test suite uses. Not part of any Huawei API; no auth.
 
-/_sim/health, /_sim/reset, /_sim/clock, /_sim/lifecycle (modes and dwell times per family),
+/_sim/health, /_sim/reset, /_sim/flush (trace files now), /_sim/clock, /_sim/lifecycle (modes and
+dwell times per family),
 /_sim/lifecycle/advance and /_sim/lifecycle/fail (one resource).
 """
 
@@ -39,6 +40,12 @@ def health():
 def reset():
     _sim().reset()
     return _json({"status": "reset"})
+
+
+@blueprint.post("/flush")
+def flush():
+    """Every tracker writes what it holds now, whatever its transfer period."""
+    return _json({"files_written": _sim().delivery.run(flush=True)})
 
 
 @blueprint.get("/clock")

@@ -97,7 +97,7 @@ def list_operations(ctx):
 
 @handler("ListQuotas")
 def list_quotas(ctx):
-    trackers = getattr(ctx.sim, "trackers_used", lambda project_id: (0, 0))(ctx.project.id)
+    trackers = ctx.sim.trackers_used(ctx.project.id)
     return Reply(200, {"resources": [
         {"type": "system_tracker", "used": trackers[0], "quota": 1},
         {"type": "data_tracker", "used": trackers[1], "quota": 100},

@@ -382,6 +382,24 @@ class TraceStore:
             out.setdefault(service, []).append(resource)
         return out
 
+    def last_seq(self) -> int:
+        """The store position of the newest trace (0 when empty): traces recorded later come
+        after it, whatever their time."""
+        with self._lock:
+            return self._db.execute("SELECT coalesce(max(seq), 0) FROM traces").fetchone()[0]
+
+    def after(self, project_id: str, seq: int, limit: int, category: str = "system",
+              tracker_name: str = "system") -> list[tuple[int, dict]]:
+        """(seq, record) of a listing's traces stored after position seq, in store order."""
+        with self._lock:
+            listing = self._listing_id((project_id, category, tracker_name), create=False)
+            if listing is None:
+                return []
+            rows = self._db.execute(
+                "SELECT seq, record FROM traces WHERE seq > ? AND listing = ? ORDER BY seq "
+                "LIMIT ?", (seq, listing, limit)).fetchall()
+        return [(s, orjson.loads(r)) for s, r in rows]
+
     def count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM traces").fetchone()[0]

@@ -1,0 +1,121 @@
+"""Trace files: what an enabled tracker writes into its OBS bucket (reference section 3).
+
+Each transfer takes the traces recorded since the tracker's cursor (store order), groups them
+by service and by transfer period of their time, and writes one file per group:
+
+    CloudTraces/{region}/{yyyy}/{mm}/{dd}/{tracker}/{service}/
+        {prefix}_CloudTrace_{region}_{yyyy-mm-dd}T{HH-MM-SS}Z_{16 hex}.json.gz
+
+a gzipped JSON array of the records in their file form (keys sorted), named after the end of
+its period (or the flush instant, for a period still open) in UTC. Transfers run when the
+simulation clock passes a period boundary (the server's ticker looks twice a second) and on
+flush (/_sim/flush, shutdown). A disabled tracker transfers nothing; a missing bucket stops
+the cursor, and the tracker reports status error / noBucket until the bucket is back.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from datetime import datetime, timezone
+
+import orjson
+
+from simulator.obs import backend as obs
+
+BATCH = 5000  # traces read from the store at a time
+
+
+class Delivery:
+    def __init__(self, sim):
+        self.sim = sim
+        self._lock = threading.Lock()  # one transfer at a time
+
+    @property
+    def period_ms(self) -> int:
+        return int(self.sim.settings.transfer_period_s * 1000)
+
+    def next_boundary(self, now_ms: int) -> int:
+        """The first period boundary after now."""
+        return (now_ms // self.period_ms + 1) * self.period_ms
+
+    def run(self, flush: bool = False) -> int:
+        """Transfer what is due (everything, with flush). Returns the number of files written."""
+        from simulator.cts.trackers import FAMILY
+        written = 0
+        with self._lock, self.sim.lock:  # trackers change under the simulator's lock
+            now = self.sim.clock.now_ms()
+            for project_id, state in self.sim.states_of(FAMILY):
+                for tracker in list(state.trackers.values()):
+                    if tracker.status != "enabled" or tracker.obs_info is None \
+                            or tracker.type != "system":
+                        continue
+                    if not flush and now < tracker.next_transfer_ms:
+                        continue
+                    written += self._transfer(project_id, tracker, now, flush)
+        return written
+
+    def _transfer(self, project_id: str, tracker, now: int, flush: bool) -> int:
+        info = tracker.obs_info
+        store = obs.store(self.sim.obs_account)
+        if info["bucket_name"] not in store.buckets:
+            tracker.missing_bucket = True  # the cursor stays: nothing is lost
+            return 0
+        tracker.missing_bucket = False
+        project = self.sim.directory.project(project_id)
+        # a period closes at its end; a flush also takes the one still open
+        until = now + 1 if flush else now // self.period_ms * self.period_ms
+        written = 0
+        while True:
+            rows = self.sim.traces.after(project_id, tracker.cursor, BATCH)
+            due = []
+            for seq, record in rows:
+                if record["time"] >= until:
+                    break
+                due.append((seq, record))
+            if not due:
+                break
+            groups: dict[tuple[str, int], list[dict]] = {}
+            for _, record in due:
+                if record.get("service_type") in tracker.exclude_service:
+                    continue
+                window_end = (record["time"] // self.period_ms + 1) * self.period_ms
+                groups.setdefault((record.get("service_type") or "", min(window_end, now)),
+                                  []).append(record)
+            for (service, stamp), records in sorted(groups.items()):
+                self._write(store, project, tracker, service, stamp, records)
+                written += 1
+            tracker.cursor = due[-1][0]
+            if len(due) < len(rows) or len(rows) < BATCH:
+                break
+        tracker.next_transfer_ms = self.next_boundary(now)
+        return written
+
+    def _write(self, store, project, tracker, service: str, stamp_ms: int, records) -> None:
+        info = tracker.obs_info
+        when = datetime.fromtimestamp(stamp_ms / 1000, timezone.utc)
+        region = project.region
+        folder = "CloudTraces/%s/%s/%s" % (region, when.strftime("%Y/%m/%d"), tracker.name)
+        if info["is_sort_by_service"]:
+            folder += "/" + service
+        gz = info["compress_type"] == "gzip"
+        name = "%s_CloudTrace_%s_%s_%s.json%s" % (
+            info["file_prefix_name"], region, when.strftime("%Y-%m-%dT%H-%M-%SZ"),
+            self.sim.ids.hex(16), ".gz" if gz else "")
+        body = orjson.dumps([file_form(r, self.sim.settings) for r in records],
+                            option=orjson.OPT_SORT_KEYS)
+        key = store.put_object(info["bucket_name"], folder + "/" + name,
+                               gzip.compress(body, mtime=stamp_ms // 1000) if gz else body)
+        key.set_metadata({"content-type": "application/gzip" if gz else "application/json"})
+
+
+def file_form(record: dict, settings) -> dict:
+    """A record as a trace file holds it: as stored (the newer documented form: code a
+    string, user an object), or with code as a number and user as JSON text (the older one)."""
+    out = dict(record)
+    if settings.trace_file_code == "int" and isinstance(out.get("code"), str) \
+            and out["code"].isdigit():
+        out["code"] = int(out["code"])
+    if settings.trace_file_user == "string" and isinstance(out.get("user"), dict):
+        out["user"] = orjson.dumps(out["user"]).decode()
+    return out

@@ -1,0 +1,256 @@
+"""CTS trackers: the API (reference section 2.2) and the trace files they write into OBS
+(section 3), on the in-process app with a frozen clock."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import orjson
+import pytest
+
+from simulator.obs import backend as obs
+from tests.helpers import DOMAIN, FROZEN_MS, PROJECT_ID
+
+TRACKER = "/v3/{project_id}/tracker"
+TRACKERS = "/v3/{project_id}/trackers"
+DS = "/v2/{project_id}/datasets"
+PERIOD_MS = 300_000
+
+
+def bucket(sim, name="cts-bucket"):
+    obs.store(sim.obs_account).create_bucket(name, "us-east-1")
+    return name
+
+
+def objects(sim, name="cts-bucket") -> dict[str, bytes]:
+    found = obs.store(sim.obs_account).buckets[name].keys
+    return {k: found[k].value for k in sorted(found.keys())}
+
+
+def system_tracker(client, sim, **obs_info):
+    info = {"bucket_name": bucket(sim), "file_prefix_name": "audit", **obs_info}
+    resp = client.post(TRACKER, {"tracker_type": "system", "tracker_name": "system",
+                                 "obs_info": info})
+    assert resp.status_code == 201, resp.json
+    return resp.json
+
+
+def create_dataset(client, name):
+    resp = client.post(DS, {"dataset_name": name, "data_sources": [{"data_path": "/in-b/x/"}],
+                            "work_path": "/in-b/out/", "work_path_type": 0})
+    assert resp.status_code == 201, resp.json
+    return resp
+
+
+def flush(app) -> int:
+    return app.test_client().post("/_sim/flush").json["files_written"]
+
+
+def test_create_and_list_the_management_tracker(client, sim):
+    body = system_tracker(client, sim)
+    assert body == {
+        "id": body["id"], "create_time": FROZEN_MS, "kms_id": None,
+        "is_support_validate": False, "is_organization_tracker": False,
+        "management_event_selector": {"exclude_service": []},
+        "lts": {"is_lts_enabled": False, "log_group_name": "CTS",
+                "log_topic_name": "system-trace"},
+        "tracker_type": "system", "domain_id": DOMAIN["id"], "project_id": PROJECT_ID,
+        "tracker_name": "system", "agency_name": None, "status": "enabled",
+        "is_support_trace_files_encryption": False,
+        "obs_info": {"bucket_name": "cts-bucket", "file_prefix_name": "audit",
+                     "is_obs_created": False, "bucket_lifecycle": 30, "compress_type": "gzip",
+                     "is_sort_by_service": True, "is_authorized_bucket": True,
+                     "bucket_location": ""}}
+    listed = client.get(TRACKERS).json["trackers"]
+    assert listed == [{**body, "group_id": None, "stream_id": None}]
+    assert client.get(TRACKERS, query={"tracker_type": "data"}).json == {"trackers": []}
+    quotas = client.get("/v3/{project_id}/quotas").json["resources"]
+    assert quotas[:2] == [{"type": "system_tracker", "used": 1, "quota": 1},
+                          {"type": "data_tracker", "used": 0, "quota": 100}]
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"tracker_type": "other", "tracker_name": "system"}, "CTS.0202"),
+    ({"tracker_type": "system", "tracker_name": "audit"}, "CTS.0204"),
+    ({"tracker_type": "data", "tracker_name": "-bad"}, "CTS.0203"),
+    ({"tracker_type": "data", "tracker_name": "system"}, "CTS.0203"),
+    ({"tracker_type": "system", "tracker_name": "system",
+      "obs_info": {"bucket_name": "Not_A_Bucket"}}, "CTS.0231"),
+    ({"tracker_type": "system", "tracker_name": "system",
+      "obs_info": {"bucket_name": "no-such-bucket"}}, "CTS.0211"),
+    ({"tracker_type": "system", "tracker_name": "system",
+      "obs_info": {"bucket_name": "cts-bucket", "is_obs_created": True}}, "CTS.0215"),
+    ({"tracker_type": "system", "tracker_name": "system",
+      "obs_info": {"bucket_name": "cts-bucket", "file_prefix_name": "a/b"}}, "CTS.0218"),
+    ({"tracker_type": "system", "tracker_name": "system",
+      "obs_info": {"bucket_name": "cts-bucket", "compress_type": "zip"}}, "CTS.0003"),
+    ({"tracker_type": "system", "tracker_name": "system",
+      "data_bucket": {"data_bucket_name": "cts-bucket"}}, "CTS.0206"),
+    ({"tracker_type": "data", "tracker_name": "reads"}, "CTS.0210"),
+    ({"tracker_type": "data", "tracker_name": "reads",
+      "data_bucket": {"data_bucket_name": "cts-bucket", "data_event": ["DELETE"]}}, "CTS.0225"),
+    ({"tracker_type": "data", "tracker_name": "reads",
+      "data_bucket": {"data_bucket_name": "cts-bucket", "data_event": []}}, "CTS.0219"),
+    ({"tracker_type": "data", "tracker_name": "reads",
+      "data_bucket": {"data_bucket_name": "gone-bucket", "data_event": ["READ"]}}, "CTS.0211"),
+    ({"tracker_type": "data", "tracker_name": "reads",
+      "obs_info": {"bucket_name": "cts-bucket"},
+      "data_bucket": {"data_bucket_name": "cts-bucket", "data_event": ["READ"]}}, "CTS.0213"),
+    ([1, 2], "CTS.0003"),
+])
+def test_bad_trackers_get_the_documented_errors(client, sim, body, code):
+    bucket(sim)
+    resp = client.post(TRACKER, body)
+    assert resp.status_code == 400 and resp.json["error_code"] == code, resp.json
+    assert client.get(TRACKERS).json == {"trackers": []}
+
+
+def test_one_management_tracker_and_is_obs_created_makes_the_bucket(client, sim):
+    made = client.post(TRACKER, {"tracker_type": "system", "tracker_name": "system",
+                                 "obs_info": {"bucket_name": "made-for-cts",
+                                              "is_obs_created": True}})
+    assert made.status_code == 201 and "made-for-cts" in obs.store(sim.obs_account).buckets
+    again = client.post(TRACKER, {"tracker_type": "system", "tracker_name": "system"})
+    assert again.status_code == 400 and again.json["error_code"] == "CTS.0201"
+
+
+def test_data_trackers_share_no_operation_type_of_a_bucket(client, sim):
+    bucket(sim, "tracked")
+    first = client.post(TRACKER, {"tracker_type": "data", "tracker_name": "reads",
+                                  "data_bucket": {"data_bucket_name": "tracked",
+                                                  "data_event": ["READ"]}})
+    assert first.status_code == 201
+    assert first.json["data_bucket"] == {"data_bucket_name": "tracked", "data_event": ["READ"],
+                                         "search_enabled": True}
+    clash = client.post(TRACKER, {"tracker_type": "data", "tracker_name": "all",
+                                  "data_bucket": {"data_bucket_name": "tracked",
+                                                  "data_event": ["WRITE", "READ"]}})
+    assert clash.json["error_code"] == "CTS.0209"
+    writes = client.post(TRACKER, {"tracker_type": "data", "tracker_name": "writes",
+                                   "data_bucket": {"data_bucket_name": "tracked",
+                                                   "data_event": ["WRITE"]}})
+    assert writes.status_code == 201
+    moved = client.put(TRACKER, {"tracker_type": "data", "tracker_name": "writes",
+                                 "data_bucket": {"data_bucket_name": "cts-bucket",
+                                                 "data_event": ["WRITE"]}})
+    assert moved.json["error_code"] == "CTS.0212"
+    dup = client.post(TRACKER, {"tracker_type": "data", "tracker_name": "writes",
+                                "data_bucket": {"data_bucket_name": "tracked",
+                                                "data_event": ["WRITE"]}})
+    assert dup.json["error_code"] == "CTS.0208"
+    quotas = client.get("/v3/{project_id}/quotas").json["resources"]
+    assert quotas[1] == {"type": "data_tracker", "used": 2, "quota": 100}
+    # no tracker_name: every data tracker goes
+    assert client.delete(TRACKERS).status_code == 204
+    assert client.get(TRACKERS).json == {"trackers": []}
+
+
+def test_update_and_delete(client, sim):
+    system_tracker(client, sim)
+    bad = client.put(TRACKER, {"tracker_type": "system", "tracker_name": "system",
+                               "status": "paused"})
+    assert bad.json["error_code"] == "CTS.0205"
+    off = client.put(TRACKER, {"tracker_type": "system", "tracker_name": "system",
+                               "status": "disabled", "is_support_validate": True})
+    assert (off.status_code, off.data) == (200, b"")
+    [listed] = client.get(TRACKERS).json["trackers"]
+    assert (listed["status"], listed["is_support_validate"]) == ("disabled", True)
+    missing = client.put(TRACKER, {"tracker_type": "data", "tracker_name": "nope"})
+    assert (missing.status_code, missing.json["error_code"]) == (404, "CTS.0214")
+    gone = client.delete(TRACKERS, query={"tracker_type": "system", "tracker_name": "system"})
+    assert gone.status_code == 204
+    again = client.delete(TRACKERS, query={"tracker_type": "system", "tracker_name": "system"})
+    assert (again.status_code, again.json["error_code"]) == (404, "CTS.0214")
+
+
+FILE = re.compile(r"^CloudTraces/cn-north-4/(\d{4})/(\d{2})/(\d{2})/system/ModelArts/"
+                  r"audit_CloudTrace_cn-north-4_(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z)_"
+                  r"[0-9a-f]{16}\.json\.gz$")
+
+
+def test_flush_writes_every_trace_recorded_since_the_tracker_was_enabled(client, sim, app):
+    create_dataset(client, "before")  # recorded before the tracker: not delivered
+    system_tracker(client, sim)
+    create_dataset(client, "one")
+    create_dataset(client, "two")
+    assert flush(app) == 1
+    [(key, body)] = objects(sim).items()
+    match = FILE.match(key)
+    assert match, key
+    assert match.groups() == ("2026", "11", "18", "2026-11-18T11-06-40Z")  # the flush instant
+    raw = gzip.decompress(body)
+    records = orjson.loads(raw)
+    assert raw == orjson.dumps(records, option=orjson.OPT_SORT_KEYS)  # keys sorted
+    listed = client.traces()  # newest first
+    assert records == list(reversed(listed[:2]))  # the same records, in the order recorded
+    assert [r["resource_name"] for r in records] == ["one", "two"]
+    assert flush(app) == 0  # nothing new
+    create_dataset(client, "three")
+    assert flush(app) == 1 and len(objects(sim)) == 2
+
+
+def test_files_are_cut_per_transfer_period_on_the_simulation_clock(client, sim, app):
+    system_tracker(client, sim)
+    start = sim.clock.now_ms()
+    boundary = (start // PERIOD_MS + 1) * PERIOD_MS
+    create_dataset(client, "early")
+    sim.clock.advance((boundary - start) / 1000 + 10)  # into the next period
+    create_dataset(client, "late")
+    assert sim.delivery.run() == 1  # the first period closed: one file, named at its end
+    [key] = objects(sim)
+    assert FILE.match(key).group(4) == "2026-11-18T11-10-00Z"
+    assert [r["resource_name"] for r in orjson.loads(gzip.decompress(objects(sim)[key]))] == [
+        "early"]
+    assert sim.delivery.run() == 0  # the second period is still open
+    sim.clock.advance(PERIOD_MS / 1000)
+    assert sim.delivery.run() == 1
+    assert sorted(FILE.match(k).group(4) for k in objects(sim)) == [
+        "2026-11-18T11-10-00Z", "2026-11-18T11-15-00Z"]
+
+
+def test_a_disabled_tracker_writes_nothing_and_resumes_from_when_it_is_enabled(client, sim,
+                                                                                app):
+    system_tracker(client, sim)
+    client.put(TRACKER, {"tracker_type": "system", "tracker_name": "system",
+                         "status": "disabled"})
+    create_dataset(client, "unseen")
+    assert flush(app) == 0
+    client.put(TRACKER, {"tracker_type": "system", "tracker_name": "system",
+                         "status": "enabled"})
+    create_dataset(client, "seen")
+    assert flush(app) == 1
+    [body] = objects(sim).values()
+    assert [r["resource_name"] for r in orjson.loads(gzip.decompress(body))] == ["seen"]
+
+
+def test_a_vanished_bucket_is_an_error_and_loses_nothing(client, sim, app):
+    system_tracker(client, sim)
+    create_dataset(client, "while-there")
+    store = obs.store(sim.obs_account)
+    store.delete_bucket("cts-bucket")
+    create_dataset(client, "while-gone")
+    assert flush(app) == 0
+    [listed] = client.get(TRACKERS).json["trackers"]
+    assert (listed["status"], listed["detail"]) == ("error", "noBucket")
+    bucket(sim)
+    assert flush(app) == 1
+    [body] = objects(sim).values()
+    assert [r["resource_name"] for r in orjson.loads(gzip.decompress(body))] == [
+        "while-there", "while-gone"]
+    [listed] = client.get(TRACKERS).json["trackers"]
+    assert listed["status"] == "enabled" and "detail" not in listed
+
+
+def test_plain_json_files_without_service_folders_and_the_older_file_form(client, sim, app):
+    sim.settings.trace_file_code, sim.settings.trace_file_user = "int", "string"
+    system_tracker(client, sim, compress_type="json", is_sort_by_service=False,
+                   file_prefix_name="")
+    create_dataset(client, "plain")
+    assert flush(app) == 1
+    [(key, body)] = objects(sim).items()
+    assert re.match(r"^CloudTraces/cn-north-4/2026/11/18/system/_CloudTrace_cn-north-4_"
+                    r"2026-11-18T11-06-40Z_[0-9a-f]{16}\.json$", key), key
+    [record] = orjson.loads(body)
+    [listed] = client.traces()
+    assert record == {**listed, "code": 201, "user": orjson.dumps(listed["user"]).decode()}
