@@ -14,6 +14,7 @@ from simulator import catalog, registry
 from simulator.cts.record import TraceInput, build, user_info
 from simulator.cts import trackers
 from simulator.cts.delivery import Delivery
+from simulator.cts.digests import Signer
 from simulator.cts.store import TraceStore
 from simulator.identity.accounts import Directory
 from simulator.identity.auth import Authenticator
@@ -48,6 +49,7 @@ class Simulator:
             self._state_factories[module.FAMILY] = module.State
         self._state_factories[trackers.FAMILY] = trackers.State
         self.delivery = Delivery(self)
+        self.signer = Signer(self.settings.data_path)  # signs digest files
         try:
             self.lifecycles = Lifecycles({m.FAMILY: getattr(m, "DWELL", {}) for m in modules},
                                          self.settings.lifecycle, self.settings.lifecycle_mode)

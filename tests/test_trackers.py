@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import re
 
 import orjson
@@ -254,3 +255,81 @@ def test_plain_json_files_without_service_folders_and_the_older_file_form(client
     [record] = orjson.loads(body)
     [listed] = client.traces()
     assert record == {**listed, "code": 201, "user": orjson.dumps(listed["user"]).decode()}
+
+
+# -- digest files ------------------------------------------------------------------------------
+
+DIGEST = re.compile(r"^CloudTraces/cn-north-4/2026/11/18/system/Digest/ModelArts/"
+                    r"audit_CloudTrace-Digest_cn-north-4_2026-11-18T(\d{2})-00-00Z\.json\.gz$")
+
+
+def _verify(public_pem: str, signature_hex: str, data: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    key = serialization.load_pem_public_key(public_pem.encode())
+    try:
+        key.verify(bytes.fromhex(signature_hex), data, padding.PKCS1v15(), hashes.SHA256())
+        return True
+    except InvalidSignature:
+        return False
+
+
+def test_hourly_digests_are_signed_and_chained(client, sim, app):
+    system_tracker(client, sim)
+    client.put(TRACKER, {"tracker_type": "system", "tracker_name": "system",
+                         "is_support_validate": True})
+    create_dataset(client, "first-hour")
+    sim.clock.advance(3600)  # 12:06:40: the 11:00 hour is over
+    create_dataset(client, "second-hour")
+    assert sim.delivery.run() == 2  # the 11:10 trace file, then the 11:00-12:00 digest
+    sim.clock.advance(3600)  # 13:06:40
+    assert sim.delivery.run() == 2  # the 12:10 trace file and the 12:00-13:00 digest
+    sim.clock.advance(3600)
+    assert sim.delivery.run() == 1  # an hour without traces still has its digest
+
+    store = obs.store(sim.obs_account)
+    keys = sorted(store.buckets["cts-bucket"].keys.keys())
+    digest_keys = [k for k in keys if DIGEST.match(k)]
+    assert [DIGEST.match(k).group(1) for k in digest_keys] == ["12", "13", "14"]
+    public = app.test_client().get("/_sim/keys").json["keys"][0]
+    assert public["algorithm"] == "SHA256withRSA"
+
+    previous = None
+    for key in digest_keys:
+        obj = store.buckets["cts-bucket"].keys[key]
+        raw = gzip.decompress(obj.value)
+        digest = orjson.loads(raw)
+        assert _verify(public["public_key_pem"], obj.metadata["x-amz-meta-signature"], raw)
+        assert obj.metadata["x-amz-meta-signature-algorithm"] == "SHA256withRSA"
+        assert digest["digest_object"] == key and digest["digest_bucket"] == "cts-bucket"
+        assert digest["project_id"] == PROJECT_ID
+        for entry in digest["log_files"]:
+            stored = store.buckets["cts-bucket"].keys[entry["object"]].value
+            assert entry["log_hash_value"] == hashlib.sha256(stored).hexdigest()
+        if previous is None:  # the first of the chain
+            assert digest["previous_digest_object"] == digest["previous_digest_hash_value"] == ""
+        else:
+            assert digest["previous_digest_object"] == previous[0]
+            assert digest["previous_digest_hash_value"] == hashlib.md5(previous[1]).hexdigest()
+            assert digest["previous_digest_signature"] == previous[2]
+        previous = (key, obj.value, obj.metadata["x-amz-meta-signature"])
+    first, second, third = (orjson.loads(gzip.decompress(
+        store.buckets["cts-bucket"].keys[k].value)) for k in digest_keys)
+    assert [len(d["log_files"]) for d in (first, second, third)] == [1, 1, 0]
+    assert (first["digest_start_time"], first["digest_end_time"]) == (
+        "2026-11-18T11-00-00Z", "2026-11-18T12-00-00Z")
+    assert first["log_files"][0]["object"].startswith(
+        "CloudTraces/cn-north-4/2026/11/18/system/ModelArts/audit_CloudTrace_")
+    # a digest changed after signing no longer verifies
+    signed = store.buckets["cts-bucket"].keys[digest_keys[0]]
+    assert not _verify(public["public_key_pem"], signed.metadata["x-amz-meta-signature"],
+                       gzip.decompress(signed.value).replace(b"cts-bucket", b"cts-bucker"))
+
+
+def test_the_signing_key_is_kept_in_the_data_dir(tmp_path):
+    from simulator.cts.digests import Signer
+    first = Signer(tmp_path).public_key()
+    assert Signer(tmp_path).public_key() == first  # read back, not made again
+    assert (tmp_path / "digest-signing-key.pem").stat().st_mode & 0o777 == 0o600
+    assert Signer(None).public_key()["fingerprint"] != first["fingerprint"]

@@ -1,7 +1,7 @@
 """/_sim endpoints: the controls a test suite uses. Not part of any Huawei API; no auth.
 
-/_sim/health, /_sim/reset, /_sim/flush (trace files now), /_sim/clock, /_sim/lifecycle (modes and
-dwell times per family),
+/_sim/health, /_sim/reset, /_sim/flush (trace files now), /_sim/keys (digest signing key),
+/_sim/clock, /_sim/lifecycle (modes and dwell times per family),
 /_sim/lifecycle/advance and /_sim/lifecycle/fail (one resource).
 """
 
@@ -46,6 +46,12 @@ def reset():
 def flush():
     """Every tracker writes what it holds now, whatever its transfer period."""
     return _json({"files_written": _sim().delivery.run(flush=True)})
+
+
+@blueprint.get("/keys")
+def keys():
+    """The public key that verifies digest files (SHA256withRSA over the uncompressed JSON)."""
+    return _json({"keys": [_sim().signer.public_key()]})
 
 
 @blueprint.get("/clock")

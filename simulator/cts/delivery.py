@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 
 import orjson
 
+from simulator.cts import digests
 from simulator.obs import backend as obs
 
 BATCH = 5000  # traces read from the store at a time
@@ -40,7 +41,8 @@ class Delivery:
         return (now_ms // self.period_ms + 1) * self.period_ms
 
     def run(self, flush: bool = False) -> int:
-        """Transfer what is due (everything, with flush). Returns the number of files written."""
+        """Transfer what is due (everything, with flush), then the digests of the hours that
+        are over. Returns the number of files written."""
         from simulator.cts.trackers import FAMILY
         written = 0
         with self._lock, self.sim.lock:  # trackers change under the simulator's lock
@@ -50,9 +52,11 @@ class Delivery:
                     if tracker.status != "enabled" or tracker.obs_info is None \
                             or tracker.type != "system":
                         continue
-                    if not flush and now < tracker.next_transfer_ms:
-                        continue
-                    written += self._transfer(project_id, tracker, now, flush)
+                    if flush or now >= tracker.next_transfer_ms:
+                        written += self._transfer(project_id, tracker, now, flush)
+                    written += digests.write_due(self.sim, obs.store(self.sim.obs_account),
+                                                 self.sim.directory.project(project_id),
+                                                 tracker, now)
         return written
 
     def _transfer(self, project_id: str, tracker, now: int, flush: bool) -> int:
@@ -104,9 +108,10 @@ class Delivery:
             self.sim.ids.hex(16), ".gz" if gz else "")
         body = orjson.dumps([file_form(r, self.sim.settings) for r in records],
                             option=orjson.OPT_SORT_KEYS)
-        key = store.put_object(info["bucket_name"], folder + "/" + name,
-                               gzip.compress(body, mtime=stamp_ms // 1000) if gz else body)
+        data = gzip.compress(body, mtime=stamp_ms // 1000) if gz else body
+        key = store.put_object(info["bucket_name"], folder + "/" + name, data)
         key.set_metadata({"content-type": "application/gzip" if gz else "application/json"})
+        digests.file_written(tracker, service, stamp_ms, info["bucket_name"], key.name, data)
 
 
 def file_form(record: dict, settings) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from simulator.cts import digests
 from simulator.errors import ApiError
 from simulator.obs import backend as obs
 from simulator.registry import Reply, handler
@@ -43,6 +44,12 @@ class Tracker:
     cursor: int = 0  # store position (seq) of the last trace delivered
     next_transfer_ms: int = 0
     missing_bucket: bool = False  # the last transfer found no bucket
+    # digests (is_support_validate): the next hour to account for, the files of each
+    # (hour, service) not yet in a digest, the services seen, each service's last digest
+    digest_hour_ms: int | None = None
+    digest_files: dict = field(default_factory=dict)
+    digest_services: set = field(default_factory=set)
+    digest_last: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -185,6 +192,8 @@ def create_tracker(ctx):
         is_organization_tracker=_flag(body, "is_organization_tracker"),
         exclude_service=_excluded(body), data_bucket=data)
     _enable(ctx, tracker)
+    if tracker.is_support_validate:
+        digests.start(tracker, ctx.sim.clock.now_ms())
     state.trackers[name] = tracker
     return Reply(201, describe(ctx, tracker), tracker.id, tracker.name)
 
@@ -212,9 +221,12 @@ def update_tracker(ctx):
             raise ApiError(400, "CTS.0212", "The tracked bucket cannot be changed.")
         _check_data_bucket(ctx, state, data, name, tracker.obs_info)
         tracker.data_bucket = data
+    validating = tracker.is_support_validate
     for flag in ("is_support_validate", "is_lts_enabled", "is_organization_tracker"):
         if flag in body:
             setattr(tracker, flag, _flag(body, flag))
+    if tracker.is_support_validate and not validating:
+        digests.start(tracker, ctx.sim.clock.now_ms())
     if "management_event_selector" in body:
         tracker.exclude_service = _excluded(body)
     if "agency_name" in body:
