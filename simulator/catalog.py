@@ -40,6 +40,7 @@ FAMILIES = {
     "pools": "modelarts",
     "cts": "cts",
     "iam": "iam",
+    "obs": "obs",
 }
 
 
@@ -96,6 +97,8 @@ def _op(operation_id, method, path, family, trace_name, resource_type, source, s
 _NO_API = "no public API: path and body are the simulator's own shape"
 _NO_V2_NAME = "Huawei publishes no trace name for this operation: the name is inferred " \
     "(rename it with [trace_names] in the settings)"
+_NO_OBS_NAME = "Huawei publishes no data-trace name the simulator could find: the name is the " \
+    "operation's, in the style of OBS management traces (rename it with [trace_names])"
 _WHICH_LABEL = "the reference cannot say which label endpoint emits this trace: both do"
 
 
@@ -449,6 +452,25 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("BatchDeleteResourceTags", "DELETE",
         "/v3/{project_id}/{resource_type}/{resource_id}/tags/delete", "cts", None, "tag",
         DOCUMENTED, "Deleting tags of a tracker", service_type="CTS"),
+
+    # ---- OBS data traces: object operations on a bucket a data tracker watches -------------
+    # moto serves the calls; simulator/obs/datatraces.py records them (no route of its own)
+    *[_op(op_id, None, None, "obs", name, "object", INFERRED, summary, read_only=read_only,
+          service_type="OBS", note=_NO_OBS_NAME)
+      for op_id, name, read_only, summary in (
+          ("ObsPutObject", "putObject", False, "Uploading an object"),
+          ("ObsCopyObject", "copyObject", False, "Copying an object"),
+          ("ObsGetObject", "getObject", True, "Downloading an object"),
+          ("ObsHeadObject", "getObjectMetadata", True, "Querying an object's metadata"),
+          ("ObsDeleteObject", "deleteObject", False, "Deleting an object"),
+          ("ObsDeleteObjects", "deleteObjects", False, "Deleting objects in a batch"),
+          ("ObsInitiateMultipartUpload", "initiateMultipartUpload", False,
+           "Starting a multipart upload"),
+          ("ObsUploadPart", "uploadPart", False, "Uploading a part"),
+          ("ObsCompleteMultipartUpload", "completeMultipartUpload", False,
+           "Completing a multipart upload"),
+          ("ObsAbortMultipartUpload", "abortMultipartUpload", False,
+           "Aborting a multipart upload"))],
 
     # ---- IAM (served, not audited) ---------------------------------------------------------
     _op("KeystoneCreateUserTokenByPassword", "POST", "/v3/auth/tokens", "iam", None, "token",

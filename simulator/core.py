@@ -126,10 +126,11 @@ class Simulator:
         raise LifecycleError("no %s %r" % (kind, resource_id))
 
     # -- traces --------------------------------------------------------------------------------
-    def record(self, trace: TraceInput) -> dict:
-        """Build one trace and commit it; returns the stored record."""
+    def record(self, trace: TraceInput, category: str = "system") -> dict:
+        """Build one trace and commit it (a management trace, or with category "data" a data
+        trace of trace.tracker_name); returns the stored record."""
         rec = build(trace)
-        self.traces.add(rec)
+        self.traces.add(rec, category)
         self._recorded += 1
         if self._recorded % 5000 == 0:
             self.traces.purge(self.clock.now_ms())

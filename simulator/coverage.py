@@ -20,7 +20,8 @@ def rows() -> list[dict]:
         out.append({
             "operation": op.operation_id,
             "family": op.family,
-            "method_path": "%s %s" % (op.method, op.path) if op.method else "(system event)",
+            "method_path": "%s %s" % (op.method, op.path) if op.method else (
+                "(OBS object call)" if op.family == "obs" else "(system event)"),
             "trace_name": op.trace_name or "",
             "resource_type": op.resource_type or "",
             "seed_row": op.seed_row,

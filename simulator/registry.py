@@ -42,10 +42,14 @@ def implemented(operation_id: str) -> bool:
     load_all()
     if operation_id in HANDLERS:
         return True
-    return any(operation_id in getattr(m, "SYSTEM_OPERATIONS", ()) for m in family_modules())
+    import importlib
+    others = [importlib.import_module(name) for name in _RECORDERS]
+    return any(operation_id in getattr(m, "SYSTEM_OPERATIONS", ())
+               for m in family_modules() + others)
 
 
 _OTHER_MODULES = ("simulator.cts.api", "simulator.cts.trackers", "simulator.identity.iam")
+_RECORDERS = ("simulator.obs.datatraces",)  # modules that record operations served elsewhere
 
 
 def family_modules() -> list:

@@ -848,9 +848,18 @@ def test_list_operations_for_notebooks(client):
     assert body == {"operations": [ALL_MODELARTS_OPERATIONS[1]]}
 
 
+OBS_DATA_OPERATIONS = {
+    "service_type": "OBS", "resource_type": "object",
+    "operation_list": ["putObject", "copyObject", "getObject", "getObjectMetadata",
+                       "deleteObject", "deleteObjects", "initiateMultipartUpload", "uploadPart",
+                       "completeMultipartUpload", "abortMultipartUpload"]}
+
+
 def test_list_operations_of_every_service(client):
     assert ok(client.get("/v3/{project_id}/operations")) == {
-        "operations": ALL_MODELARTS_OPERATIONS}
+        "operations": ALL_MODELARTS_OPERATIONS + [OBS_DATA_OPERATIONS]}
+    assert ok(client.get("/v3/{project_id}/operations", query={"service_type": "OBS"})) == {
+        "operations": [OBS_DATA_OPERATIONS]}
     assert ok(client.get("/v3/{project_id}/operations",
                          query={"service_type": "ModelArts"})) == {
         "operations": ALL_MODELARTS_OPERATIONS}

@@ -1,7 +1,8 @@
 """Trace files: what an enabled tracker writes into its OBS bucket (reference section 3).
 
-Each transfer takes the traces recorded since the tracker's cursor (store order), groups them
-by service and by transfer period of their time, and writes one file per group:
+Each transfer takes the traces recorded since the tracker's cursor (store order): the
+management traces for the `system` tracker, a data tracker's own data traces for it. It groups
+them by service and by transfer period of their time, and writes one file per group:
 
     CloudTraces/{region}/{yyyy}/{mm}/{dd}/{tracker}/{service}/
         {prefix}_CloudTrace_{region}_{yyyy-mm-dd}T{HH-MM-SS}Z_{16 hex}.json.gz
@@ -49,8 +50,7 @@ class Delivery:
             now = self.sim.clock.now_ms()
             for project_id, state in self.sim.states_of(FAMILY):
                 for tracker in list(state.trackers.values()):
-                    if tracker.status != "enabled" or tracker.obs_info is None \
-                            or tracker.type != "system":
+                    if tracker.status != "enabled" or tracker.obs_info is None:
                         continue
                     if flush or now >= tracker.next_transfer_ms:
                         written += self._transfer(project_id, tracker, now, flush)
@@ -71,7 +71,8 @@ class Delivery:
         until = now + 1 if flush else now // self.period_ms * self.period_ms
         written = 0
         while True:
-            rows = self.sim.traces.after(project_id, tracker.cursor, BATCH)
+            rows = self.sim.traces.after(project_id, tracker.cursor, BATCH,
+                                         *_listing(tracker))
             due = []
             for seq, record in rows:
                 if record["time"] >= until:
@@ -112,6 +113,11 @@ class Delivery:
         key = store.put_object(info["bucket_name"], folder + "/" + name, data)
         key.set_metadata({"content-type": "application/gzip" if gz else "application/json"})
         digests.file_written(tracker, service, stamp_ms, info["bucket_name"], key.name, data)
+
+
+def _listing(tracker) -> tuple[str, str]:
+    """(category, tracker name) of the traces a tracker delivers."""
+    return ("system", "system") if tracker.type == "system" else ("data", tracker.name)
 
 
 def file_form(record: dict, settings) -> dict:

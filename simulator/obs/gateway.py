@@ -1,16 +1,20 @@
-"""The OBS side of the port: who may call, then moto's S3 application.
+"""The OBS side of the port: who may call, then moto's S3 application, then the data traces.
 
 moto checks no signature, so the gateway does (in strict mode) before a request reaches it,
 and answers a refusal the way OBS does: S3 XML with the error code, 403. Every answer carries
-the request id headers OBS clients read (x-obs-request-id, x-amz-request-id).
+the request id headers OBS clients read (x-obs-request-id, x-amz-request-id). An object
+operation on a bucket that a data tracker watches is recorded once moto has answered it
+(obs/datatraces.py).
 """
 
 from __future__ import annotations
 
+import logging
 from xml.sax.saxutils import escape
 
-from simulator.obs import backend
-from simulator.obs.signature import ObsAuthError, verify
+from simulator.dispatch import environ_headers, raw_target
+from simulator.obs import backend, datatraces
+from simulator.obs.signature import ObsAuthError, access_key, verify
 
 
 class ObsGateway:
@@ -20,6 +24,9 @@ class ObsGateway:
 
     def __call__(self, environ, start_response):
         request_id = self.sim.ids.hex(16).upper()
+        arrival = self.sim.clock.now_ms()
+        raw_path, raw_query = raw_target(environ)
+        headers = environ_headers(environ)
 
         def respond(status, headers, exc_info=None):
             headers = [(k, v) for k, v in headers if k.lower() not in _REPLACED]
@@ -31,15 +38,32 @@ class ObsGateway:
         mode = self.sim.settings.auth
         if mode == "strict":
             try:
-                verify(environ, self.sim.directory, self.sim.clock.now_ms(),
-                       self.sim.settings.signature_max_skew_s * 1000)
-            except ObsAuthError as err:
+                caller_key = verify(environ, self.sim.directory, arrival,
+                                    self.sim.settings.signature_max_skew_s * 1000)
+            except ObsAuthError as err:  # refused at the door: it never reached OBS, no trace
                 return _error(respond, err, request_id)
         elif mode == "off" and not _signed(environ):
             # no credentials needed: the call is the default admin's, which moto must not take
             # for an anonymous one (it refuses anonymous reads of private objects)
-            environ["HTTP_AUTHORIZATION"] = "AWS %s:unchecked" % self._default_key()
-        return self._moto_answer(environ, respond, request_id)
+            caller_key = self._default_key()
+            environ["HTTP_AUTHORIZATION"] = "AWS %s:unchecked" % caller_key
+        else:
+            caller_key = access_key(environ)
+        body, status = self._moto_answer(environ, respond, request_id)
+        try:
+            datatraces.record(self.sim, environ=environ, raw_path=raw_path, raw_query=raw_query,
+                              headers=headers, status=status, arrival_ms=arrival,
+                              request_id=request_id, access_key=caller_key,
+                              source_ip=self._source_ip(environ, headers))
+        except Exception:  # the answer stands; a trace that cannot be stored is logged
+            logging.getLogger("modelarts_sim").exception("a data trace was not recorded")
+        return body
+
+    def _source_ip(self, environ, headers) -> str:
+        forwarded = headers.get("x-forwarded-for", "")
+        if self.sim.settings.trust_forwarded_for and forwarded:
+            return forwarded.split(",")[0].strip()
+        return environ.get("REMOTE_ADDR", "")
 
     def _moto_answer(self, environ, respond, request_id: str):
         """moto's answer, except that its bodiless 403 for an anonymous read of a private
@@ -51,13 +75,14 @@ class ObsGateway:
             return lambda data: None  # moto's Flask app returns its body, it never writes
 
         body = self._moto(environ, capture)
+        status = int(answer["status"].split(" ", 1)[0])
         length = next((v for k, v in answer["headers"] if k.lower() == "content-length"), None)
-        if (answer["status"].startswith("403") and length == "0"
-                and environ.get("REQUEST_METHOD") != "HEAD"):
+        if status == 403 and length == "0" and environ.get("REQUEST_METHOD") != "HEAD":
             getattr(body, "close", lambda: None)()
-            return _error(respond, ObsAuthError("AccessDenied", "Access Denied"), request_id)
+            return _error(respond, ObsAuthError("AccessDenied", "Access Denied"),
+                          request_id), 403
         respond(answer["status"], answer["headers"])
-        return body
+        return body, status
 
     def _default_key(self) -> str:
         user = self.sim.directory.default_user()

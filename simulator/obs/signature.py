@@ -49,22 +49,39 @@ _V4 = re.compile(r"^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^
 _ISO = "%Y%m%dT%H%M%SZ"
 
 
-def verify(environ: dict, directory, now_ms: int, max_skew_ms: int) -> None:
-    """Raise ObsAuthError unless the request is signed with a key of the accounts file."""
+def verify(environ: dict, directory, now_ms: int, max_skew_ms: int) -> str:
+    """The access key the request is signed with; ObsAuthError unless it is signed with a key
+    of the accounts file."""
     req = _Request(environ)
     auth = req.headers.get("authorization", "").strip()
     if auth.startswith("AWS4-HMAC-SHA256"):
-        return _v4_header(req, auth, directory, now_ms, max_skew_ms)
-    if auth.startswith(("OBS ", "AWS ")):
-        return _v2_header(req, auth, directory, now_ms, max_skew_ms)
-    if auth:
+        _v4_header(req, auth, directory, now_ms, max_skew_ms)
+    elif auth.startswith(("OBS ", "AWS ")):
+        _v2_header(req, auth, directory, now_ms, max_skew_ms)
+    elif auth:
         raise ObsAuthError("InvalidArgument", "Unsupported Authorization Type", 400)
-    keys = {k for k, _ in req.params}
-    if "X-Amz-Algorithm" in keys:
-        return _v4_query(req, directory, now_ms)
-    if "Signature" in keys:
-        return _v2_query(req, directory, now_ms)
-    raise ObsAuthError("AccessDenied", "Access Denied: the request carries no signature")
+    elif req.param("X-Amz-Algorithm") is not None:
+        _v4_query(req, directory, now_ms)
+    elif req.param("Signature") is not None:
+        _v2_query(req, directory, now_ms)
+    else:
+        raise ObsAuthError("AccessDenied", "Access Denied: the request carries no signature")
+    return access_key(environ)
+
+
+def access_key(environ: dict) -> str | None:
+    """The access key a request names (header or signed URL), checked or not; None if none."""
+    req = _Request(environ)
+    auth = req.headers.get("authorization", "").strip()
+    v4, v2 = _V4.match(auth), _V2.match(auth)
+    if v4:
+        return v4.group(1).split("/")[0]
+    if v2:
+        return v2.group(2)
+    credential = req.param("X-Amz-Credential")
+    if credential:
+        return credential.split("/")[0]
+    return req.param("AccessKeyId") or req.param("AWSAccessKeyId")
 
 
 class _Request:
