@@ -15,6 +15,7 @@ from simulator.cts.record import TraceInput, build, user_info
 from simulator.cts import trackers
 from simulator.cts.delivery import Delivery
 from simulator.cts.digests import Signer
+from simulator.cts.notifications import Notifier
 from simulator.cts.store import TraceStore
 from simulator.identity.accounts import Directory
 from simulator.identity.auth import Authenticator
@@ -50,6 +51,7 @@ class Simulator:
         self._state_factories[trackers.FAMILY] = trackers.State
         self.delivery = Delivery(self)
         self.signer = Signer(self.settings.data_path)  # signs digest files
+        self.notifier = Notifier(self)
         try:
             self.lifecycles = Lifecycles({m.FAMILY: getattr(m, "DWELL", {}) for m in modules},
                                          self.settings.lifecycle, self.settings.lifecycle_mode)
@@ -61,6 +63,7 @@ class Simulator:
             raise SettingsError(str(exc)) from exc
         self.obs_account = obs.new_account()  # this simulator's OBS, in moto's backends
         self._load_resources()
+        self.notifier.changed()
         if self.settings.data_path is not None:
             obs_files.load(self.obs_account, self.settings.data_path)
 
@@ -87,6 +90,8 @@ class Simulator:
                                      self.settings.token_ttl_s)
             self.auth = Authenticator(self.settings.auth, self.directory, self.tokens,
                                       self.clock, self.settings.signature_max_skew_s)
+            self.notifier.changed()
+            self.notifier.attempts.clear()
 
     def states_of(self, family: str):
         """(project_id, state) of every project that has resources of this family."""
@@ -131,6 +136,8 @@ class Simulator:
         trace of trace.tracker_name); returns the stored record."""
         rec = build(trace)
         self.traces.add(rec, category)
+        if self.notifier.active and category == "system":
+            self.notifier.offer(rec)  # matched and delivered on the notifier's thread
         self._recorded += 1
         if self._recorded % 5000 == 0:
             self.traces.purge(self.clock.now_ms())
@@ -185,11 +192,12 @@ class Simulator:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
 
-    def trackers_used(self, project_id: str) -> tuple[int, int]:
-        """(management, data) trackers of a project, for ListQuotas."""
+    def cts_used(self, project_id: str) -> tuple[int, int, int]:
+        """(management trackers, data trackers, notifications) of a project, for ListQuotas."""
         found = self._states.get((trackers.FAMILY, project_id))
         kinds = [t.type for t in found.trackers.values()] if found else []
-        return kinds.count(trackers.SYSTEM), kinds.count("data")
+        return (kinds.count(trackers.SYSTEM), kinds.count("data"),
+                len(found.notifications) if found else 0)
 
     def close(self) -> None:
         self.delivery.run(flush=True)  # what trackers hold goes out before the state is saved

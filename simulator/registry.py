@@ -48,7 +48,8 @@ def implemented(operation_id: str) -> bool:
                for m in family_modules() + others)
 
 
-_OTHER_MODULES = ("simulator.cts.api", "simulator.cts.trackers", "simulator.identity.iam")
+_OTHER_MODULES = ("simulator.cts.api", "simulator.cts.trackers", "simulator.cts.notifications",
+                  "simulator.identity.iam")
 _RECORDERS = ("simulator.obs.datatraces",)  # modules that record operations served elsewhere
 
 

@@ -41,6 +41,9 @@ class Settings:
     transfer_period_s: float = 300  # how often trackers write trace files, simulation seconds
     trace_file_code: str = "string"  # "code" in trace files: string (newer docs) or int (older)
     trace_file_user: str = "object"  # "user" in trace files: object (newer) or string (JSON)
+    # key event notifications: {"topics": {topic URN or name: webhook URL}, "attempts": 4,
+    # "backoff_s": 0.5} (the TOML table [notifications] and [notifications.topics])
+    notifications: dict = field(default_factory=dict)
     lifecycle_mode: str = "time"  # time | immediate | manual, for every family at start
     # dwell-time overrides, seconds by name (each family declares its names and defaults)
     lifecycle: dict[str, float] = field(default_factory=dict)
@@ -89,7 +92,7 @@ class Settings:
                 raise SettingsError(f"cannot read config file {config}: {exc}") from exc
         for f in dataclasses.fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())
-            if raw is not None and f.name not in ("lifecycle", "trace_names"):
+            if raw is not None and f.name not in ("lifecycle", "trace_names", "notifications"):
                 values[f.name] = raw
         for key, value in (overrides or {}).items():
             if value is not None:
@@ -108,6 +111,21 @@ class Settings:
         return cls(**kwargs)
 
 
+def _notifications(value) -> dict:
+    if not isinstance(value, dict) or set(value) - {"topics", "attempts", "backoff_s"}:
+        raise SettingsError("notifications is a table of topics, attempts and backoff_s")
+    topics = value.get("topics", {})
+    if not isinstance(topics, dict) or not all(
+            isinstance(u, str) and u.startswith(("http://", "https://")) for u in topics.values()):
+        raise SettingsError("notifications.topics maps topic URNs or names to http(s) URLs")
+    attempts, backoff = int(value.get("attempts", 4)), float(value.get("backoff_s", 0.5))
+    if attempts < 1 or backoff < 0:
+        raise SettingsError("notifications.attempts must be at least 1 and backoff_s not "
+                            "negative")
+    return {"topics": {str(k): v for k, v in topics.items()}, "attempts": attempts,
+            "backoff_s": backoff}
+
+
 def _coerce(name, f, value):
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     try:
@@ -115,6 +133,8 @@ def _coerce(name, f, value):
             if not isinstance(value, dict):
                 raise SettingsError("trace_names must be a table of names")
             return {str(k): str(v) for k, v in value.items()}
+        if name == "notifications":
+            return _notifications(value)
         if name == "lifecycle":
             if not isinstance(value, dict):
                 raise SettingsError("lifecycle must be a table of dwell times")

@@ -1,6 +1,7 @@
 """/_sim endpoints: the controls a test suite uses. Not part of any Huawei API; no auth.
 
 /_sim/health, /_sim/reset, /_sim/flush (trace files now), /_sim/keys (digest signing key),
+/_sim/notifications (key event deliveries),
 /_sim/clock, /_sim/lifecycle (modes and dwell times per family),
 /_sim/lifecycle/advance and /_sim/lifecycle/fail (one resource).
 """
@@ -46,6 +47,16 @@ def reset():
 def flush():
     """Every tracker writes what it holds now, whatever its transfer period."""
     return _json({"files_written": _sim().delivery.run(flush=True)})
+
+
+@blueprint.get("/notifications")
+def notifications():
+    """Every delivery attempt of key event notifications (the latest 1,000), oldest first.
+    ?wait=1 first waits until every trace handed to the notifier has been dealt with."""
+    sim = _sim()
+    if request.args.get("wait") in ("1", "true"):
+        sim.notifier.wait_idle()
+    return _json({"attempts": list(sim.notifier.attempts)})
 
 
 @blueprint.get("/keys")

@@ -97,11 +97,11 @@ def list_operations(ctx):
 
 @handler("ListQuotas")
 def list_quotas(ctx):
-    trackers = ctx.sim.trackers_used(ctx.project.id)
+    system, data, notifications = ctx.sim.cts_used(ctx.project.id)
     return Reply(200, {"resources": [
-        {"type": "system_tracker", "used": trackers[0], "quota": 1},
-        {"type": "data_tracker", "used": trackers[1], "quota": 100},
-        {"type": "smn_notification", "used": 0, "quota": 100},
+        {"type": "system_tracker", "used": system, "quota": 1},
+        {"type": "data_tracker", "used": data, "quota": 100},
+        {"type": "smn_notification", "used": notifications, "quota": 100},
     ]})
 
 

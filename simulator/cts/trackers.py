@@ -1,5 +1,5 @@
-"""CTS trackers (shared/reference/cts-and-auth.md section 2.2), bucket checks, and the
-key-event notification routes (which still answer CTS.0001 until notifications arrive).
+"""CTS trackers (shared/reference/cts-and-auth.md section 2.2), bucket checks and tracker tags;
+the project's CTS state (notifications are in cts/notifications.py).
 
 A project holds at most one management tracker, named `system`, and up to 100 data trackers.
 A tracker with an OBS bucket has its traces written there as files (cts/delivery.py): `cursor`
@@ -23,8 +23,6 @@ DATA_TRACKER_QUOTA = 100
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _PREFIX = re.compile(r"^[A-Za-z0-9._-]{0,64}$")
 _DATA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
-_NOTIFICATIONS = ("Key event notifications are not simulated yet: they arrive with their "
-                  "webhook delivery. Traces are recorded and served by ListTraces meanwhile.")
 
 
 @dataclass
@@ -54,7 +52,9 @@ class Tracker:
 
 @dataclass
 class State:
+    """A project's CTS resources: trackers by name, key event notifications by id."""
     trackers: dict[str, Tracker] = field(default_factory=dict)
+    notifications: dict = field(default_factory=dict)
 
 
 def _bad_body(message: str) -> ApiError:
@@ -331,35 +331,6 @@ def describe(ctx, tracker: Tracker, listing: bool = False) -> dict:
     if listing:
         out["group_id"] = out["stream_id"] = None
     return out
-
-
-# -- key event notifications: not yet ------------------------------------------------------
-
-def _notifications_unavailable():
-    return ApiError(400, "CTS.0001", _NOTIFICATIONS)
-
-
-@handler("CreateNotification")
-def create_notification(ctx):
-    raise _notifications_unavailable()
-
-
-@handler("UpdateNotification")
-def update_notification(ctx):
-    raise _notifications_unavailable()
-
-
-@handler("ListNotifications")
-def list_notifications(ctx):
-    kind = ctx.params.get("notification_type")
-    if kind not in ("smn", "fun"):
-        raise ApiError(400, "CTS.0300", "Query failed: notification_type must be smn or fun.")
-    return Reply(200, {"notifications": []})
-
-
-@handler("DeleteNotification")
-def delete_notification(ctx):
-    raise ApiError(400, "CTS.0001", "No such notification: " + _NOTIFICATIONS)
 
 
 def _tracker_tags(ctx):
