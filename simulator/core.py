@@ -200,6 +200,7 @@ class Simulator:
                 len(found.notifications) if found else 0)
 
     def close(self) -> None:
+        self.notifier.wait_idle(timeout=5)  # notifications under way get their chance
         self.delivery.run(flush=True)  # what trackers hold goes out before the state is saved
         self.save_resources()
         if self.settings.data_path is not None:
