@@ -200,10 +200,14 @@ class Simulator:
                 len(found.notifications) if found else 0)
 
     def close(self) -> None:
-        self.notifier.wait_idle(timeout=5)  # notifications under way get their chance
-        self.delivery.run(flush=True)  # what trackers hold goes out before the state is saved
-        self.save_resources()
-        if self.settings.data_path is not None:
-            obs_files.save(self.obs_account, self.settings.data_path)
-        obs.reset(self.obs_account)  # its memory, and its bucket names, free again
-        self.traces.close()
+        try:
+            self.notifier.wait_idle(timeout=5)  # notifications under way get their chance
+            self.delivery.run(flush=True)  # trackers' files go out before the state is saved
+        finally:  # whatever happened to them, the state and OBS are saved
+            try:
+                self.save_resources()
+                if self.settings.data_path is not None:
+                    obs_files.save(self.obs_account, self.settings.data_path)
+            finally:
+                obs.reset(self.obs_account)  # its memory, and its bucket names, free again
+                self.traces.close()

@@ -149,3 +149,19 @@ def test_a_disabled_data_tracker_records_nothing(server):
         {"tracker_type": "data", "tracker_name": "watch", "status": "disabled"})
     client.putContent("tracked", "k", "v")
     assert data_traces(server) == []
+
+
+def test_signed_url_calls_are_data_traces_without_their_signature(server):
+    client = data_tracker(server)
+    client.putContent("tracked", "k", "v")
+    url = client.createSignedUrl("GET", "tracked", "k", expires=300)
+    assert requests.get(url.signedUrl, headers=url.actualSignedRequestHeaders,
+                        timeout=30).content == b"v"
+    put = client.createSignedUrl("PUT", "tracked", "k2", expires=300)
+    assert requests.put(put.signedUrl, data=b"w", headers=put.actualSignedRequestHeaders,
+                        timeout=30).status_code == 200
+    traces = list(reversed(data_traces(server)))
+    assert [t["trace_name"] for t in traces] == ["putObject", "getObject", "putObject"]
+    assert all("Signature" not in t["request"] and ADMIN["ak"] not in t["request"]
+               for t in traces)
+    assert traces[1]["user"]["access_key_id"] == ADMIN["ak"]

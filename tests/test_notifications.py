@@ -245,3 +245,12 @@ def test_only_the_listed_users_and_a_topic_without_webhook_is_said(receiver):
         assert attempt["url"] is None and "no webhook" in attempt["outcome"]
     finally:
         server.stop()
+
+
+def test_malformed_ids_and_rules_are_refused(client):
+    assert client.put(NOTIFICATIONS, {"notification_id": ["a"], "status": "enabled"}
+                      ).json["error_code"] == "CTS.0003"
+    long_rule = "code = " + " " * 40_000 + "200"
+    resp = client.post(NOTIFICATIONS, notification(filter={"condition": "AND",
+                                                           "rule": [long_rule]}))
+    assert resp.status_code == 400 and resp.json["error_code"] == "CTS.0003"

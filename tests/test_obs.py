@@ -268,3 +268,111 @@ def test_simulators_in_one_process_have_their_own_buckets_in_one_namespace(serve
     finally:
         other.stop()
     assert esdk(server).createBucket("theirs").status == 200  # freed when that one stopped
+
+
+# -- found in review: hostile input, clients' variants, isolation ------------------------------
+
+@pytest.mark.parametrize("query, headers", [
+    ("AWSAccessKeyId=%s&Expires=9999999999&Signature=%%C3%%A9" % ADMIN["ak"], {}),
+    ("AWSAccessKeyId=%s&Expires=%%C2%%B2&Signature=x" % ADMIN["ak"], {}),
+    ("AWSAccessKeyId=%s&Expires=%s&Signature=x" % (ADMIN["ak"], "9" * 5000), {}),
+    ("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=%s/20261118/us-east-1/s3/aws4_request"
+     "&X-Amz-Date=20261118T000000Z&X-Amz-Expires=%%C2%%B2&X-Amz-SignedHeaders=host"
+     "&X-Amz-Signature=ab" % ADMIN["ak"], {}),
+    ("", {"Authorization": "OBS %s:\u00e9x" % ADMIN["ak"]}),
+    ("", {"Authorization": "AWS %s:sig" % ADMIN["ak"],
+          "Date": "Fri, 31 Dec 99999999999999999999 23:59:59 GMT"}),
+    ("", {"Authorization": "AWS4-HMAC-SHA256 Credential=%s/20261118/us-east-1/s3/aws4_request,"
+          " SignedHeaders=host, Signature=ab" % ADMIN["ak"],
+          "Date": "Fri, 31 Dec 9999 23:59:59 -2359"}),
+])
+def test_hostile_signatures_are_refused_cleanly(server, query, headers):
+    resp = requests.get(server.endpoint + "/any-bucket/key" + ("?" + query if query else ""),
+                        headers={k: v.encode("utf-8") for k, v in headers.items()}, timeout=30)
+    assert resp.status_code in (400, 403), resp.text
+    assert b"<Error><Code>" in resp.content and b"Traceback" not in resp.content
+
+
+def test_a_signed_url_cannot_borrow_another_key_for_the_trace(server):
+    from tests.helpers import USERS as ALL
+    esdk(server).createBucket("shared-data")
+    mallory = ALL["mallory"]
+    # mallory signs, with her own key, a URL that also names the admin's key
+    borrowed = esdk(server, ak=mallory["ak"], sk=mallory["sk"]).createSignedUrl(
+        "GET", "shared-data", expires=300, queryParams={
+            "X-Amz-Credential": "%s/20261118/us-east-1/s3/aws4_request" % ADMIN["ak"]}
+    ).signedUrl
+    from simulator.obs.signature import verify
+    from urllib.parse import urlsplit
+    parts = urlsplit(borrowed)
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": parts.path, "QUERY_STRING": parts.query,
+               "REQUEST_URI": parts.path + "?" + parts.query}
+    assert verify(environ, server.sim.directory, server.sim.clock.now_ms(), 900_000) == \
+        mallory["ak"]
+
+
+def test_boto3_v2_signatures_and_temporary_keys_in_signed_urls(server):
+    from simulator.identity.accounts import Credential
+    v2 = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                      aws_access_key_id=ADMIN["ak"], aws_secret_access_key=ADMIN["sk"],
+                      config=Config(signature_version="s3",
+                                    s3={"addressing_style": "path"}))
+    v2.create_bucket(Bucket="v2-bucket")  # boto3 signs /v2-bucket/ for a bucket
+    v2.put_object(Bucket="v2-bucket", Key="k", Body=b"v")
+    assert [o["Key"] for o in v2.list_objects(Bucket="v2-bucket")["Contents"]] == ["k"]
+    user, _ = server.sim.directory.by_access_key(ADMIN["ak"])
+    temp = Credential("TEMPKEY0000000000002", "temp-secret-2", security_token="tok-456",
+                      expires_at_ms=server.sim.clock.now_ms() + 3_600_000,
+                      created_at_ms=server.sim.clock.now_ms())
+    server.sim.directory.add_temporary(user, temp)
+    for version in ("s3v4", "s3"):
+        client = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                              aws_access_key_id=temp.access_key,
+                              aws_secret_access_key=temp.secret_key,
+                              aws_session_token="tok-456",
+                              config=Config(signature_version=version,
+                                            s3={"addressing_style": "path"}))
+        url = client.generate_presigned_url("get_object", ExpiresIn=60,
+                                            Params={"Bucket": "v2-bucket", "Key": "k"})
+        assert requests.get(url, timeout=30).content == b"v", version
+
+
+def test_esdk_v4_with_untrimmed_metadata(server):
+    client = esdk(server, "v4")
+    client.createBucket("spaced")
+    put = client.putContent("spaced", "k", "v", metadata={"note": "two  spaces"})
+    assert put.status == 200, put.errorCode
+
+
+def test_a_host_header_naming_a_bucket_does_not_move_the_request(server):
+    client = esdk(server)
+    client.createBucket("by-path")
+    client.createBucket("by-host")
+    url = server.endpoint + "/by-path/k"
+    data = b"v"
+    import email.utils
+    date = email.utils.formatdate(server.sim.clock.now_ms() / 1000, usegmt=True)
+    text = "PUT\n\n\n%s\n/by-path/k" % date
+    import base64
+    import hashlib
+    import hmac
+    sig = base64.b64encode(hmac.new(ADMIN["sk"].encode(), text.encode(),
+                                    hashlib.sha1).digest()).decode()
+    resp = requests.put(url, data=data, timeout=30, headers={
+        "Date": date, "Authorization": "AWS %s:%s" % (ADMIN["ak"], sig),
+        "Host": "by-host.127.0.0.1.nip.io"})
+    assert resp.status_code == 200, resp.text
+    assert client.getObject("by-path", "k", loadStreamInMemory=True).body.buffer == b"v"
+    assert client.listObjects("by-host").body.contents == []
+
+
+def test_closing_one_simulator_leaves_another_s_objects_readable(server):
+    client = esdk(server)
+    client.createBucket("survivor")
+    client.putContent("survivor", "k", "still here")
+    other = start_in_thread(Settings(port=0))
+    esdk(other).createBucket("short-lived-2")
+    esdk(other).putContent("short-lived-2", "k", "v")
+    other.stop()
+    got = client.getObject("survivor", "k", loadStreamInMemory=True)
+    assert (got.status, got.body.buffer) == (200, b"still here")

@@ -333,3 +333,47 @@ def test_the_signing_key_is_kept_in_the_data_dir(tmp_path):
     assert Signer(tmp_path).public_key() == first  # read back, not made again
     assert (tmp_path / "digest-signing-key.pem").stat().st_mode & 0o777 == 0o600
     assert Signer(None).public_key()["fingerprint"] != first["fingerprint"]
+
+
+def test_a_trace_file_written_after_its_hours_digest_goes_in_the_next(client, sim, app):
+    system_tracker(client, sim)
+    client.put(TRACKER, {"tracker_type": "system", "tracker_name": "system",
+                         "is_support_validate": True})
+    tracker = sim.state("cts", PROJECT_ID).trackers["system"]
+    create_dataset(client, "early")
+    sim.clock.advance(3600)
+    assert sim.delivery.run() == 2  # the trace file and the 11:00 digest
+    from simulator.cts import digests
+    digests.file_written(tracker, "ModelArts", FROZEN_MS, "cts-bucket", "late.json.gz", b"x")
+    assert [hour for hour, _ in tracker.digest_files] == [tracker.digest_hour_ms]
+
+
+def test_malformed_values_are_refused_not_crashed_on(client, sim):
+    bucket(sim, "tracked")
+    listed = client.post(TRACKER, {"tracker_type": "data", "tracker_name": "odd",
+                                   "data_bucket": {"data_bucket_name": ["tracked"],
+                                                   "data_event": ["READ"]}})
+    assert listed.status_code == 400 and listed.json["error_code"] == "CTS.0231"
+    system_tracker(client, sim)
+    refused = client.put(TRACKER, {"tracker_type": "system", "tracker_name": "system",
+                                   "obs_info": {"bucket_name": "other-bucket",
+                                                "is_obs_created": True},
+                                   "management_event_selector": {"exclude_service": ["ECS"]}})
+    assert refused.status_code == 400
+    [listed] = client.get(TRACKERS).json["trackers"]
+    assert listed["obs_info"]["bucket_name"] == "cts-bucket"  # nothing changed
+    assert "other-bucket" not in obs.store(sim.obs_account).buckets
+
+
+def test_a_bucket_name_another_simulator_holds_is_taken(client, sim):
+    from tests.conftest import make_app
+    other = make_app()
+    try:
+        other_sim = other.extensions["modelarts_sim"]
+        obs.store(other_sim.obs_account).create_bucket("held-elsewhere", "us-east-1")
+        resp = client.post(TRACKER, {"tracker_type": "system", "tracker_name": "system",
+                                     "obs_info": {"bucket_name": "held-elsewhere",
+                                                  "is_obs_created": True}})
+        assert resp.status_code == 400 and resp.json["error_code"] == "CTS.0215"
+    finally:
+        other_sim.close()

@@ -83,7 +83,8 @@ def file_written(tracker, service: str, stamp_ms: int, bucket: str, key: str,
     if not tracker.is_support_validate:
         return
     tracker.digest_services.add(service)
-    hour = stamp_ms // HOUR_MS * HOUR_MS
+    # a file stamped in an hour whose digest is written already goes in the next one
+    hour = max(stamp_ms // HOUR_MS * HOUR_MS, tracker.digest_hour_ms or 0)
     tracker.digest_files.setdefault((hour, service), []).append({
         "bucket": bucket, "object": key, "log_hash_value": hashlib.sha256(body).hexdigest(),
         "log_hash_algorithm": "SHA-256"})

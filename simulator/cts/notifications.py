@@ -32,7 +32,8 @@ _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SMN = re.compile(r"^urn:smn:[a-z0-9-]+:[0-9a-f]{32}:[A-Za-z0-9_-]{1,255}$")
 _FUN = re.compile(r"^urn:fss:[a-z0-9-]+:[0-9a-f]{32}:function:[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+"
                   r"(:[A-Za-z0-9_.-]+)?$")
-_RULE = re.compile(r"^\s*(%s)\s*(!=|=)\s*(.*?)\s*$" % "|".join(FILTER_FIELDS))
+_RULE = re.compile(r"^\s*(%s)\s*(!=|=)(.*)$" % "|".join(FILTER_FIELDS))
+MAX_RULE_CHARS = 256
 log = logging.getLogger("modelarts_sim")
 
 
@@ -94,7 +95,7 @@ def _filter(raw) -> dict | None:
         raise _bad("filter.condition must be AND or OR")
     rules = raw.get("rule", [])
     if not isinstance(rules, list) or len(rules) > 10 or not all(
-            isinstance(r, str) and _RULE.match(r) for r in rules):
+            isinstance(r, str) and len(r) <= MAX_RULE_CHARS and _RULE.match(r) for r in rules):
         raise _bad("filter.rule holds up to 10 rules 'field = value' or 'field != value' over "
                    + ", ".join(FILTER_FIELDS))
     support = raw.get("is_support_filter", True)
@@ -172,7 +173,8 @@ def create_notification(ctx):
 def update_notification(ctx):
     body = _body(ctx)
     state: State = ctx.state
-    n = state.notifications.get(body.get("notification_id"))
+    wanted = body.get("notification_id")
+    n = state.notifications.get(wanted) if isinstance(wanted, str) else None
     if n is None:
         raise _bad("no notification with notification_id %r" % body.get("notification_id"))
     fields = _fields(ctx, body, n)
@@ -241,6 +243,7 @@ def matches(n: Notification, record: dict) -> bool:
 
 def _rule(rule: str, record: dict) -> bool:
     field_, op, value = _RULE.match(rule).groups()
+    value = value.strip()
     actual = record.get(field_)
     equal = ("" if actual is None else str(actual)) == value
     return equal if op == "=" else not equal
@@ -307,9 +310,10 @@ class Notifier:
 
     def _matching(self, record: dict) -> list[Notification]:
         from simulator.cts.trackers import FAMILY
-        with self.sim.lock:
+        with self.sim.lock:  # a copy: matching runs outside the lock
             state = self.sim.state(FAMILY, record.get("project_id"))
-            return [n for n in state.notifications.values() if matches(n, record)]
+            candidates = list(state.notifications.values())
+        return [n for n in candidates if matches(n, record)]
 
     def _deliver(self, n: Notification, record: dict) -> None:
         settings = self.sim.settings.notifications

@@ -101,6 +101,8 @@ def _obs_info(ctx, raw, tracker_type: str) -> dict | None:
 def _data_bucket(raw) -> dict:
     if not isinstance(raw, dict) or not raw.get("data_bucket_name"):
         raise ApiError(400, "CTS.0210", "The tracked OBS bucket cannot be empty.")
+    if not isinstance(raw["data_bucket_name"], str) or not _BUCKET.match(raw["data_bucket_name"]):
+        raise ApiError(400, "CTS.0231", "Invalid bucket name: %r." % (raw["data_bucket_name"],))
     events = raw.get("data_event", [])
     if not isinstance(events, list) or not events:
         raise ApiError(400, "CTS.0219", "The operation type cannot be empty.")
@@ -118,10 +120,14 @@ def _bucket_exists(ctx, name: str) -> bool:
 def _make_bucket(ctx, info: dict) -> None:
     """The transfer bucket: created when asked (is_obs_created), else it must exist."""
     if info["is_obs_created"]:
+        taken = ApiError(400, "CTS.0215", "The OBS bucket %s already exists."
+                         % info["bucket_name"])
         if _bucket_exists(ctx, info["bucket_name"]):
-            raise ApiError(400, "CTS.0215", "The OBS bucket %s already exists."
-                           % info["bucket_name"])
-        obs.store(ctx.sim.obs_account).create_bucket(info["bucket_name"], "us-east-1")
+            raise taken
+        try:
+            obs.store(ctx.sim.obs_account).create_bucket(info["bucket_name"], "us-east-1")
+        except Exception as exc:  # moto: the name is held elsewhere (BucketAlreadyExists)
+            raise taken from exc
     elif not _bucket_exists(ctx, info["bucket_name"]):
         raise ApiError(400, "CTS.0211", "The OBS bucket %s does not exist." % info["bucket_name"])
 
@@ -206,29 +212,30 @@ def update_tracker(ctx):
     tracker = state.trackers.get(name)
     if tracker is None or tracker.type != kind:
         raise ApiError(404, "CTS.0214", "The tracker %s does not exist." % name)
+    # everything is checked before anything changes: a refusal leaves the tracker as it was
     status = body.get("status", tracker.status)
     if status not in ("enabled", "disabled"):
         raise ApiError(400, "CTS.0205", "status must be enabled or disabled.")
-    if "obs_info" in body:
-        info = _obs_info(ctx, body["obs_info"], kind)
-        if info and (tracker.obs_info is None
-                     or info["bucket_name"] != tracker.obs_info["bucket_name"]):
-            _make_bucket(ctx, info)
-        tracker.obs_info = info
+    info = _obs_info(ctx, body["obs_info"], kind) if "obs_info" in body else tracker.obs_info
+    data = tracker.data_bucket
     if kind == "data" and "data_bucket" in body:
         data = _data_bucket(body["data_bucket"])
         if data["data_bucket_name"] != tracker.data_bucket["data_bucket_name"]:
             raise ApiError(400, "CTS.0212", "The tracked bucket cannot be changed.")
-        _check_data_bucket(ctx, state, data, name, tracker.obs_info)
-        tracker.data_bucket = data
+        _check_data_bucket(ctx, state, data, name, info)
+    flags = {flag: _flag(body, flag) for flag in ("is_support_validate", "is_lts_enabled",
+                                                  "is_organization_tracker") if flag in body}
+    excluded = _excluded(body) if "management_event_selector" in body \
+        else tracker.exclude_service
+    if info and (tracker.obs_info is None
+                 or info["bucket_name"] != tracker.obs_info["bucket_name"]):
+        _make_bucket(ctx, info)
     validating = tracker.is_support_validate
-    for flag in ("is_support_validate", "is_lts_enabled", "is_organization_tracker"):
-        if flag in body:
-            setattr(tracker, flag, _flag(body, flag))
+    tracker.obs_info, tracker.data_bucket, tracker.exclude_service = info, data, excluded
+    for flag, value in flags.items():
+        setattr(tracker, flag, value)
     if tracker.is_support_validate and not validating:
         digests.start(tracker, ctx.sim.clock.now_ms())
-    if "management_event_selector" in body:
-        tracker.exclude_service = _excluded(body)
     if "agency_name" in body:
         tracker.agency_name = body["agency_name"]
     if status == "enabled" and tracker.status == "disabled":

@@ -22,7 +22,11 @@ def wsgi_app():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # moto.server warns about extras we do not use
         from moto.server import create_backend_app
+        from moto import settings
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # buckets are named by the path only: a Host header naming another bucket must not move a
+    # request (the gateway checks signatures and records data traces by the path)
+    settings.S3_IGNORE_SUBDOMAIN_BUCKETNAME = True
     return create_backend_app("s3")
 
 
@@ -37,5 +41,16 @@ def store(account: str):
 
 
 def reset(account: str) -> None:
-    """Every bucket and object of the account gone (and their names free again)."""
-    store(account).reset()
+    """Every bucket and object of the account gone (and their names free again). Not moto's
+    own reset, which closes the files of every object in the process, other accounts' too."""
+    from moto.s3.models import FakeKey, s3_backends
+    backend = store(account)
+    for bucket in list(backend.buckets.values()):
+        for _, versions in bucket.keys.iterlists():
+            for key in versions:
+                if isinstance(key, FakeKey):
+                    key.dispose()
+        for part in bucket.multiparts.values():
+            part.dispose()
+        s3_backends.bucket_accounts.pop(bucket.name, None)
+    backend.buckets.clear()

@@ -48,10 +48,11 @@ def classify(method: str, key: str | None, params: dict, headers: dict) -> str |
 
 _RESPONSE_PARAMS = {"response-content-type", "response-content-language", "response-expires",
                     "response-cache-control", "response-content-disposition",
-                    "response-content-encoding", "AWSAccessKeyId", "AccessKeyId", "Expires",
-                    "Signature", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date",
-                    "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature",
-                    "x-amz-security-token", "x-obs-security-token"}
+                    "response-content-encoding"}
+# a signed URL's own parameters: not part of the operation, and never shown in a trace
+_AUTH_PARAMS = {"AWSAccessKeyId", "AccessKeyId", "Expires", "Signature", "X-Amz-Algorithm",
+                "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
+                "X-Amz-Signature", "x-amz-security-token", "x-obs-security-token"}
 
 
 def watchers(sim, bucket: str, operation_id: str) -> list:
@@ -59,8 +60,11 @@ def watchers(sim, bucket: str, operation_id: str) -> list:
     from simulator.cts.trackers import FAMILY
     event = "READ" if operation_id in READS else "WRITE"
     found = []
-    for project_id, state in sim.states_of(FAMILY):
-        for tracker in state.trackers.values():
+    with sim.lock:  # trackers change under it
+        states = [(project_id, list(state.trackers.values()))
+                  for project_id, state in sim.states_of(FAMILY)]
+    for project_id, trackers in states:
+        for tracker in trackers:
             data = tracker.data_bucket
             if (tracker.type == "data" and tracker.status == "enabled" and data
                     and data["data_bucket_name"] == bucket and event in data["data_event"]):
@@ -78,7 +82,8 @@ def record(sim, *, environ: dict, raw_path: str, raw_query: str, headers: dict, 
            arrival_ms: int, request_id: str, access_key: str | None, source_ip: str) -> int:
     """Record the data traces of one answered OBS request. Returns how many were recorded."""
     bucket, key = split_path(raw_path)
-    params = dict(parse_qsl(raw_query, keep_blank_values=True))
+    params = {k: v for k, v in parse_qsl(raw_query, keep_blank_values=True)
+              if k not in _AUTH_PARAMS and k.lower() not in _AUTH_PARAMS}
     operation_id = classify(environ.get("REQUEST_METHOD", "GET"), key, params, headers)
     if operation_id is None:
         return 0
@@ -95,7 +100,7 @@ def record(sim, *, environ: dict, raw_path: str, raw_query: str, headers: dict, 
             read_only=op.read_only, service_type=op.service_type, project_id=project.id,
             domain_id=project.domain.id, time_ms=arrival_ms,
             record_time_ms=sim.clock.now_ms(), status=status,
-            request_body=dict(_safe(params)) or None, response_body=None,
+            request_body=params or None, response_body=None,
             resource_id="%s/%s" % (bucket, key) if key else bucket,
             resource_name=key or bucket, request_id=request_id, source_ip=source_ip,
             user_agent=agent, user=caller,
@@ -104,13 +109,6 @@ def record(sim, *, environ: dict, raw_path: str, raw_query: str, headers: dict, 
             incident_min_status=sim.settings.incident_min_status,
             tracker_name=tracker.name, event_type="data"), category="data")
     return len(found)
-
-
-def _safe(params: dict):
-    """The query parameters a trace may show: no signature, no token."""
-    return ((k, v) for k, v in params.items()
-            if k not in ("Signature", "X-Amz-Signature", "x-amz-security-token",
-                         "x-obs-security-token"))
 
 
 def _user(sim, access_key: str | None):

@@ -37,7 +37,7 @@ class ObsGateway:
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = self.sim.obs_account  # this simulator's buckets
         mode = self.sim.settings.auth
         if mode == "strict":
-            try:
+            try:  # the key that signed the request, never one it merely names
                 caller_key = verify(environ, self.sim.directory, arrival,
                                     self.sim.settings.signature_max_skew_s * 1000)
             except ObsAuthError as err:  # refused at the door: it never reached OBS, no trace

@@ -49,6 +49,8 @@ def save(account: str, data_dir: Path) -> None:
 
 def load(account: str, data_dir: Path) -> None:
     target = data_dir / _DIR
+    if not (target / "manifest.json").exists():  # a save stopped between its two renames
+        target = data_dir / (_DIR + ".old")
     manifest = target / "manifest.json"
     if not manifest.exists():
         return

@@ -54,19 +54,21 @@ def verify(environ: dict, directory, now_ms: int, max_skew_ms: int) -> str:
     of the accounts file."""
     req = _Request(environ)
     auth = req.headers.get("authorization", "").strip()
-    if auth.startswith("AWS4-HMAC-SHA256"):
-        _v4_header(req, auth, directory, now_ms, max_skew_ms)
-    elif auth.startswith(("OBS ", "AWS ")):
-        _v2_header(req, auth, directory, now_ms, max_skew_ms)
-    elif auth:
-        raise ObsAuthError("InvalidArgument", "Unsupported Authorization Type", 400)
-    elif req.param("X-Amz-Algorithm") is not None:
-        _v4_query(req, directory, now_ms)
-    elif req.param("Signature") is not None:
-        _v2_query(req, directory, now_ms)
-    else:
-        raise ObsAuthError("AccessDenied", "Access Denied: the request carries no signature")
-    return access_key(environ)
+    try:
+        if auth.startswith("AWS4-HMAC-SHA256"):
+            return _v4_header(req, auth, directory, now_ms, max_skew_ms)
+        if auth.startswith(("OBS ", "AWS ")):
+            return _v2_header(req, auth, directory, now_ms, max_skew_ms)
+        if auth:
+            raise ObsAuthError("InvalidArgument", "Unsupported Authorization Type", 400)
+        if req.param("X-Amz-Algorithm") is not None:
+            return _v4_query(req, directory, now_ms)
+        if req.param("Signature") is not None:
+            return _v2_query(req, directory, now_ms)
+    except (ValueError, TypeError, OverflowError) as exc:  # a value nothing could read
+        raise ObsAuthError("AccessDenied", "The request's authentication could not be read.") \
+            from exc
+    raise ObsAuthError("AccessDenied", "Access Denied: the request carries no signature")
 
 
 def access_key(environ: dict) -> str | None:
@@ -94,6 +96,11 @@ class _Request:
     def param(self, name: str) -> str | None:
         return next((v for k, v in self.params if k == name), None)
 
+    def param_ci(self, name: str) -> str | None:
+        """A query parameter whatever its case (X-Amz-Security-Token, x-amz-security-token)."""
+        name = name.lower()
+        return next((v for k, v in self.params if k.lower() == name), None)
+
 
 def _credential(directory, ak: str, given_token: str | None, now_ms: int) -> str:
     """The secret key of an access key, after the checks a temporary one needs."""
@@ -103,7 +110,7 @@ def _credential(directory, ak: str, given_token: str | None, now_ms: int) -> str
                            "The access key Id you provided does not exist in our records.")
     _, cred = found
     if cred.temporary:
-        if not given_token or not hmac.compare_digest(given_token, cred.security_token):
+        if not given_token or not _same(given_token, cred.security_token):
             raise ObsAuthError("InvalidToken", "The provided security token is malformed or "
                                "otherwise invalid.", 400)
         if now_ms >= cred.expires_at_ms:
@@ -111,11 +118,21 @@ def _credential(directory, ak: str, given_token: str | None, now_ms: int) -> str
     return cred.secret_key
 
 
-def _match(expected: str, given: str) -> None:
-    if not hmac.compare_digest(expected, given):
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8", "replace"), b.encode("utf-8", "replace"))
+
+
+def _match(candidates, given: str) -> None:
+    """The given signature must be one of the candidates: the forms a correctly signing client
+    may have computed (clients differ where the specification is loose)."""
+    if not any(_same(expected, given) for expected in candidates):
         raise ObsAuthError("SignatureDoesNotMatch", "The request signature we calculated does "
                            "not match the signature you provided. Check your key and signing "
                            "method.")
+
+
+def _digits(value: str | None, most: int = 12) -> bool:
+    return bool(value) and value.isascii() and value.isdigit() and len(value) <= most
 
 
 def _check_skew(when_ms: int, now_ms: int, max_skew_ms: int) -> None:
@@ -127,7 +144,7 @@ def _check_skew(when_ms: int, now_ms: int, max_skew_ms: int) -> None:
 def _http_date_ms(value: str | None) -> int:
     try:
         return int(parsedate_to_datetime(value).timestamp() * 1000)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         raise ObsAuthError("AccessDenied", "The request carries no valid date.") from None
 
 
@@ -144,30 +161,48 @@ def _v2_header(req: _Request, auth: str, directory, now_ms: int, max_skew_ms: in
     dated = req.headers.get(prefix + "date")
     _check_skew(_http_date_ms(dated or req.headers.get("date")), now_ms, max_skew_ms)
     date_line = "" if dated is not None else req.headers.get("date", "")
-    _match(_v2_signature(secret, _v2_string(req, prefix, date_line, req.params)), sig)
+    _match((_v2_signature(secret, text) for text in _v2_strings(
+        req, prefix, date_line, req.params, dict(req.headers))), sig)
+    return ak
 
 
 def _v2_query(req: _Request, directory, now_ms: int) -> None:
     ak = req.param("AccessKeyId") or req.param("AWSAccessKeyId")
     expires, sig = req.param("Expires"), req.param("Signature")
-    if not ak or not expires or not expires.isdigit():
+    if not ak or not _digits(expires) or not sig:
         raise ObsAuthError("AccessDenied", "A signed URL needs AccessKeyId, Expires and "
                            "Signature.")
     prefix = "x-obs-" if req.param("AccessKeyId") else "x-amz-"
-    secret = _credential(directory, ak, req.param(prefix + "security-token"), now_ms)
+    token = req.param_ci(prefix + "security-token")
+    secret = _credential(directory, ak, token, now_ms)
     if int(expires) * 1000 < now_ms:
         raise ObsAuthError("AccessDenied", "Request has expired")
     signed = [(k, v) for k, v in req.params
               if k not in ("AccessKeyId", "AWSAccessKeyId", "Expires", "Signature")]
-    _match(_v2_signature(secret, _v2_string(req, prefix, expires, signed)), sig)
+    headers = dict(req.headers)
+    candidates = list(_v2_strings(req, prefix, expires, signed, headers))
+    if token is not None:  # botocore signs the token as a header line, not in the resource
+        unsigned = [(k, v) for k, v in signed if k.lower() != prefix + "security-token"]
+        candidates += _v2_strings(req, prefix, expires, unsigned,
+                                  {**headers, prefix + "security-token": token})
+    _match((_v2_signature(secret, text) for text in candidates), sig)
+    return ak
 
 
-def _v2_string(req: _Request, prefix: str, date_line: str, params) -> str:
-    lines = [req.method, req.headers.get("content-md5", ""), req.headers.get("content-type", ""),
+def _v2_strings(req: _Request, prefix: str, date_line: str, params, headers: dict):
+    """The string to sign, for the resource as sent and, for a bucket, with a trailing slash
+    (boto3 signs /bucket/ where esdk-obs-python signs /bucket)."""
+    lines = [req.method, headers.get("content-md5", ""), headers.get("content-type", ""),
              date_line]
-    own = sorted((k, v) for k, v in req.headers.items() if k.startswith(prefix))
+    own = sorted((k, v) for k, v in headers.items() if k.startswith(prefix))
     lines += ["%s:%s" % (k, v.strip() if k.startswith(prefix + "meta-") else v) for k, v in own]
-    return "\n".join(lines) + "\n" + _v2_resource(req.raw_path, prefix, params)
+    head = "\n".join(lines) + "\n"
+    paths = [req.raw_path]
+    if req.raw_path.strip("/") and "/" not in req.raw_path.strip("/"):
+        paths.append(req.raw_path.rstrip("/") + "/")
+        paths.append(req.raw_path.rstrip("/"))
+    for path in dict.fromkeys(paths):
+        yield head + _v2_resource(path, prefix, params)
 
 
 def _v2_resource(raw_path: str, prefix: str, params) -> str:
@@ -202,25 +237,27 @@ def _v4_header(req: _Request, auth: str, directory, now_ms: int, max_skew_ms: in
     _check_skew(when_ms, now_ms, max_skew_ms)
     payload = req.headers.get("x-amz-content-sha256") or hashlib.sha256(b"").hexdigest()
     names = signed_headers.split(";")
-    _match(_v4_signature(secret, scope, amz_date,
-                         _v4_canonical(req, req.params, names, payload)), sig.lower())
+    _match((_v4_signature(secret, scope, amz_date, canonical) for canonical in _v4_canonicals(
+        req, req.params, names, payload)), sig.lower())
+    return ak
 
 
 def _v4_query(req: _Request, directory, now_ms: int) -> None:
     algorithm, credential = req.param("X-Amz-Algorithm"), req.param("X-Amz-Credential") or ""
     amz_date, expires = req.param("X-Amz-Date") or "", req.param("X-Amz-Expires") or ""
     signed_headers, sig = req.param("X-Amz-SignedHeaders") or "", req.param("X-Amz-Signature")
-    if algorithm != "AWS4-HMAC-SHA256" or not sig or not expires.isdigit():
+    if algorithm != "AWS4-HMAC-SHA256" or not sig or not _digits(expires, 7):
         raise ObsAuthError("AuthorizationQueryParametersError", "A signed URL needs "
                            "X-Amz-Algorithm=AWS4-HMAC-SHA256, X-Amz-Credential, X-Amz-Date, "
                            "X-Amz-Expires, X-Amz-SignedHeaders and X-Amz-Signature.", 400)
     ak, scope = _scope(credential)
-    secret = _credential(directory, ak, req.param("x-amz-security-token"), now_ms)
+    secret = _credential(directory, ak, req.param_ci("x-amz-security-token"), now_ms)
     if _iso_ms(amz_date) + int(expires) * 1000 < now_ms:
         raise ObsAuthError("AccessDenied", "Request has expired")
     params = [(k, v) for k, v in req.params if k != "X-Amz-Signature"]
-    _match(_v4_signature(secret, scope, amz_date, _v4_canonical(
+    _match((_v4_signature(secret, scope, amz_date, canonical) for canonical in _v4_canonicals(
         req, params, signed_headers.split(";"), "UNSIGNED-PAYLOAD")), sig.lower())
+    return ak
 
 
 def _scope(credential: str) -> tuple[str, list[str]]:
@@ -238,13 +275,19 @@ def _iso_ms(value: str) -> int:
         raise ObsAuthError("AccessDenied", "The request date is not yyyymmddTHHMMSSZ.") from None
 
 
-def _v4_canonical(req: _Request, params, names: list[str], payload: str) -> str:
+def _v4_canonicals(req: _Request, params, names: list[str], payload: str):
+    """The canonical request with header values trimmed and their inner spaces collapsed (the
+    specification, boto3) and, if that differs, as sent (esdk-obs-python trims nothing)."""
     missing = [n for n in names if n not in req.headers]
     if missing:
         raise ObsAuthError("SignatureDoesNotMatch", "Signed header %s is missing." % missing[0])
     query = "&".join("%s=%s" % (_enc(k), _enc(v)) for k, v in sorted(params))
-    headers = "".join("%s:%s\n" % (n, " ".join(req.headers[n].split())) for n in names)
-    return "\n".join([req.method, req.raw_path or "/", query, headers, ";".join(names), payload])
+    head = [req.method, req.raw_path or "/", query]
+    tail = [";".join(names), payload]
+    forms = ["".join("%s:%s\n" % (n, " ".join(req.headers[n].split())) for n in names),
+             "".join("%s:%s\n" % (n, req.headers[n]) for n in names)]
+    for headers in dict.fromkeys(forms):
+        yield "\n".join(head + [headers] + tail)
 
 
 def _enc(value: str) -> str:
