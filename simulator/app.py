@@ -17,7 +17,7 @@ from simulator.context import Context
 from simulator.core import Simulator
 from simulator.cts.record import TraceInput, user_info
 from simulator.dispatch import (MAX_BODY_BYTES, ApiRequest, Dispatcher, environ_headers,
-                               raw_target)
+                               raw_target, source_ip)
 from simulator.errors import ApiError
 from simulator.identity.auth import AuthError, Caller, RawRequest
 from simulator.obs.gateway import ObsGateway
@@ -114,7 +114,8 @@ def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict,
 
     project_id = path_params.pop("project_id", None)
     ctx = Context(sim, op, caller, None, path_params, req.args, body, raw.headers, arrival,
-                  request_id, _source_ip(sim, req, raw.headers), req)
+                  request_id, source_ip(req.environ, raw.headers,
+                                        sim.settings.trust_forwarded_for), req)
     trace_project = _trace_project(sim, caller, project_id)
     try:
         if body_error is not None:
@@ -182,14 +183,6 @@ def _parse_body(raw: bytes):
         return orjson.loads(raw), None
     except orjson.JSONDecodeError as exc:
         return None, "the request body is not valid JSON: %s" % exc
-
-
-def _source_ip(sim, req: Request, headers: dict) -> str:
-    if sim.settings.trust_forwarded_for:
-        forwarded = headers.get("x-forwarded-for", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return req.remote_addr or ""
 
 
 def _trace_project(sim, caller: Caller | None, path_project_id: str | None):

@@ -47,6 +47,15 @@ def environ_headers(environ: dict) -> dict[str, str]:
 _CONTENT_HEADERS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
 
 
+def source_ip(environ: dict, headers: dict, trust_forwarded_for: bool) -> str:
+    """The caller's address: the peer, or the first X-Forwarded-For hop when a proxy is
+    trusted (settings.trust_forwarded_for)."""
+    forwarded = headers.get("x-forwarded-for", "") if trust_forwarded_for else ""
+    if forwarded:
+        return forwarded.split(",")[0].strip()
+    return environ.get("REMOTE_ADDR") or ""
+
+
 class ApiRequest(Request):
     max_content_length = MAX_BODY_BYTES  # reading a longer body raises 413
 

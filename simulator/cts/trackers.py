@@ -199,7 +199,7 @@ def create_tracker(ctx):
         exclude_service=_excluded(body), data_bucket=data)
     _enable(ctx, tracker)
     if tracker.is_support_validate:
-        digests.start(tracker, ctx.sim.clock.now_ms())
+        digests.start(tracker, ctx.now_ms)
     state.trackers[name] = tracker
     return Reply(201, describe(ctx, tracker), tracker.id, tracker.name)
 
@@ -235,7 +235,7 @@ def update_tracker(ctx):
     for flag, value in flags.items():
         setattr(tracker, flag, value)
     if tracker.is_support_validate and not validating:
-        digests.start(tracker, ctx.sim.clock.now_ms())
+        digests.start(tracker, ctx.now_ms)
     if "agency_name" in body:
         tracker.agency_name = body["agency_name"]
     if status == "enabled" and tracker.status == "disabled":
@@ -310,7 +310,7 @@ def _excluded(body: dict) -> list:
 def _enable(ctx, tracker: Tracker) -> None:
     """From now on: every trace recorded after this instant is delivered."""
     tracker.cursor = ctx.sim.traces.last_seq()
-    tracker.next_transfer_ms = ctx.sim.delivery.next_boundary(ctx.sim.clock.now_ms())
+    tracker.next_transfer_ms = ctx.sim.delivery.next_boundary(ctx.now_ms)
     tracker.missing_bucket = False
 
 

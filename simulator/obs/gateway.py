@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from xml.sax.saxutils import escape
 
-from simulator.dispatch import environ_headers, raw_target
+from simulator.dispatch import environ_headers, raw_target, source_ip
 from simulator.obs import backend, datatraces
 from simulator.obs.signature import ObsAuthError, access_key, verify
 
@@ -54,16 +54,11 @@ class ObsGateway:
             datatraces.record(self.sim, environ=environ, raw_path=raw_path, raw_query=raw_query,
                               headers=headers, status=status, arrival_ms=arrival,
                               request_id=request_id, access_key=caller_key,
-                              source_ip=self._source_ip(environ, headers))
+                              source_ip=source_ip(environ, headers,
+                                                  self.sim.settings.trust_forwarded_for))
         except Exception:  # the answer stands; a trace that cannot be stored is logged
             logging.getLogger("modelarts_sim").exception("a data trace was not recorded")
         return body
-
-    def _source_ip(self, environ, headers) -> str:
-        forwarded = headers.get("x-forwarded-for", "")
-        if self.sim.settings.trust_forwarded_for and forwarded:
-            return forwarded.split(",")[0].strip()
-        return environ.get("REMOTE_ADDR", "")
 
     def _moto_answer(self, environ, respond, request_id: str):
         """moto's answer, except that its bodiless 403 for an anonymous read of a private
