@@ -180,3 +180,18 @@ def check_refusal(client, resp, status, code, dialect="modelarts", **kw):
     actual = check_trace(client, resp, code=status, response=body, error_code=code, **kw)
     assert actual["trace_rating"] == ("incident" if status >= 500 else "warning")
     return body
+
+
+def server_call(server, method: str, path: str, body=None, *, query: str = "",
+                user: str = "admin", headers: dict | None = None):
+    """An AK/SK-signed JSON call to a running server (simulator.server.start_in_thread), dated
+    by its clock. `{project_id}` in the path is the fixture project."""
+    import requests
+    url = server.endpoint + path.replace("{project_id}", PROJECT_ID) + (
+        "?" + query if query else "")
+    data = orjson.dumps(body) if body is not None else b""
+    u = USERS[user]
+    signed = signing.sign(method, url, {"Content-Type": "application/json",
+                                        "User-Agent": USER_AGENT, **(headers or {})},
+                          data, u["ak"], u["sk"], server.sim.clock.now_ms())
+    return requests.request(method, url, data=data, headers=signed, timeout=30)

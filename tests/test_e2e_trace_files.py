@@ -15,10 +15,9 @@ from huaweicloudsdkcts.v3 import (CreateTrackerRequest, CreateTrackerRequestBody
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from obs import ObsClient
 
-from simulator.identity import signing
 from simulator.server import start_in_thread
 from simulator.settings import Settings
-from tests.helpers import PROJECT_ID, USERS
+from tests.helpers import USERS, server_call
 
 ADMIN = USERS["admin"]
 
@@ -29,12 +28,10 @@ def _obs(server) -> ObsClient:
 
 
 def _create_dataset(server, name: str) -> None:
-    url = server.endpoint + "/v2/%s/datasets" % PROJECT_ID
-    body = orjson.dumps({"dataset_name": name, "data_sources": [{"data_path": "/raw-in/x/"}],
-                         "work_path": "/raw-in/out/", "work_path_type": 0})
-    headers = signing.sign("POST", url, {"Content-Type": "application/json"}, body,
-                           ADMIN["ak"], ADMIN["sk"], server.sim.clock.now_ms())
-    assert requests.post(url, data=body, headers=headers, timeout=30).status_code == 201
+    created = server_call(server, "POST", "/v2/{project_id}/datasets", {
+        "dataset_name": name, "data_sources": [{"data_path": "/raw-in/x/"}],
+        "work_path": "/raw-in/out/", "work_path_type": 0})
+    assert created.status_code == 201
 
 
 def _delivered(server, bucket: str) -> list[dict]:
@@ -65,10 +62,7 @@ def test_trace_files_hold_exactly_what_listtraces_serves(server, sdk):
     page = sdk.cts.list_traces(ListTracesRequest(trace_type="system", limit=10))
     served = [t.to_dict() for t in page.traces]
     assert [r["trace_id"] for r in delivered] == [t["trace_id"] for t in reversed(served)]
-    api = requests.get(server.endpoint + "/v3/%s/traces" % PROJECT_ID, timeout=30,
-                       headers=signing.sign("GET", server.endpoint + "/v3/%s/traces"
-                                            % PROJECT_ID, {}, b"", ADMIN["ak"], ADMIN["sk"],
-                                            server.sim.clock.now_ms())).json()["traces"]
+    api = server_call(server, "GET", "/v3/{project_id}/traces").json()["traces"]
     assert delivered == list(reversed(api))  # record for record, field for field
 
     listed = sdk.cts.list_trackers(ListTrackersRequest())
@@ -92,12 +86,9 @@ def test_trackers_and_pending_traces_survive_a_restart(tmp_path):
     first = start_in_thread(Settings(port=0, data_dir=str(tmp_path)))
     try:
         _obs(first).createBucket("kept-archive")
-        url = first.endpoint + "/v3/%s/tracker" % PROJECT_ID
-        body = orjson.dumps({"tracker_type": "system", "tracker_name": "system",
-                             "obs_info": {"bucket_name": "kept-archive"}})
-        headers = signing.sign("POST", url, {"Content-Type": "application/json"}, body,
-                               ADMIN["ak"], ADMIN["sk"], first.sim.clock.now_ms())
-        assert requests.post(url, data=body, headers=headers, timeout=30).status_code == 201
+        assert server_call(first, "POST", "/v3/{project_id}/tracker", {
+            "tracker_type": "system", "tracker_name": "system",
+            "obs_info": {"bucket_name": "kept-archive"}}).status_code == 201
         _create_dataset(first, "before-restart")
     finally:
         first.stop()  # shutdown writes what the tracker holds

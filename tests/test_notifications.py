@@ -14,10 +14,9 @@ from huaweicloudsdkcts.v3 import (CreateNotificationRequest, CreateNotificationR
                                   NotificationUsers, Operations, UpdateNotificationRequest,
                                   UpdateNotificationRequestBody)
 
-from simulator.identity import signing
 from simulator.server import start_in_thread
 from simulator.settings import Settings
-from tests.helpers import PROJECT_ID, USERS
+from tests.helpers import PROJECT_ID, server_call
 
 NOTIFICATIONS = "/v3/{project_id}/notifications"
 TOPIC = "urn:smn:cn-north-4:%s:audit-alerts" % PROJECT_ID
@@ -151,16 +150,6 @@ class Receiver:
         self.httpd.server_close()
 
 
-def _call(server, method, path, body=None, query="", user="admin"):
-    url = server.endpoint + path.replace("{project_id}", PROJECT_ID) + (
-        "?" + query if query else "")
-    data = orjson.dumps(body) if body is not None else b""
-    u = USERS[user]
-    headers = signing.sign(method, url, {"Content-Type": "application/json"}, data, u["ak"],
-                           u["sk"], server.sim.clock.now_ms())
-    return requests.request(method, url, data=data, headers=headers, timeout=30)
-
-
 def _attempts(server):
     return requests.get(server.endpoint + "/_sim/notifications?wait=1", timeout=60).json()[
         "attempts"]
@@ -181,14 +170,14 @@ def _server(receiver_url, **settings):
 def test_a_matching_trace_is_delivered_and_others_are_not(receiver):
     server = _server(receiver.url)
     try:
-        assert _call(server, "POST", NOTIFICATIONS, notification(
+        assert server_call(server, "POST", NOTIFICATIONS, notification(
             filter={"condition": "AND", "is_support_filter": True,
                     "rule": ["code = 201", "trace_rating = normal"]})).status_code == 201
-        created = _call(server, "POST", DS, dataset("watched"))
+        created = server_call(server, "POST", DS, dataset("watched"))
         assert created.status_code == 201
-        refused = _call(server, "POST", DS, {"dataset_name": "x"})  # 400: filtered out
+        refused = server_call(server, "POST", DS, {"dataset_name": "x"})  # 400: filtered out
         assert refused.status_code == 400
-        _call(server, "GET", DS)  # not an operation of the notification
+        server_call(server, "GET", DS)  # not an operation of the notification
         attempts = _attempts(server)
         assert [(a["trace_name"], a["outcome"], a["attempt"]) for a in attempts] == [
             ("createDataset", "delivered", 1)]
@@ -196,8 +185,8 @@ def test_a_matching_trace_is_delivered_and_others_are_not(receiver):
         assert status == 200 and message["type"] == "Notification"
         assert message["topic_urn"] == TOPIC
         trace = orjson.loads(message["message"])
-        listed = _call(server, "GET", "/v3/{project_id}/traces",
-                       query="trace_name=createDataset").json()["traces"]
+        listed = server_call(server, "GET", "/v3/{project_id}/traces",
+                             query="trace_name=createDataset").json()["traces"]
         assert [trace] == [t for t in listed if t["code"] == "201"]
     finally:
         server.stop()
@@ -207,9 +196,9 @@ def test_a_failing_webhook_is_retried_with_backoff(receiver):
     receiver.statuses = [500, 503]
     server = _server(receiver.url)
     try:
-        _call(server, "POST", NOTIFICATIONS, notification(operation_type="complete",
-                                                          operations=[]))
-        _call(server, "POST", DS, dataset("retried"))
+        server_call(server, "POST", NOTIFICATIONS,
+                    notification(operation_type="complete", operations=[]))
+        server_call(server, "POST", DS, dataset("retried"))
         assert [(a["attempt"], a.get("status"), a["outcome"]) for a in _attempts(server)] == [
             (1, 500, "refused"), (2, 503, "refused"), (3, 200, "delivered")]
     finally:
@@ -222,9 +211,9 @@ def test_an_unreachable_webhook_never_holds_up_the_call():
     unreachable.close()  # nobody listens there now
     server = _server(url)
     try:
-        _call(server, "POST", NOTIFICATIONS, notification(operation_type="complete",
-                                                          operations=[]))
-        assert _call(server, "POST", DS, dataset("alone")).status_code == 201
+        server_call(server, "POST", NOTIFICATIONS,
+                    notification(operation_type="complete", operations=[]))
+        assert server_call(server, "POST", DS, dataset("alone")).status_code == 201
         attempts = _attempts(server)
         assert [a["outcome"] for a in attempts] == ["failed: ConnectionError"] * 3
     finally:
@@ -234,12 +223,12 @@ def test_an_unreachable_webhook_never_holds_up_the_call():
 def test_only_the_listed_users_and_a_topic_without_webhook_is_said(receiver):
     server = start_in_thread(Settings(port=0, notifications={"topics": {}}))
     try:
-        _call(server, "POST", NOTIFICATIONS, notification(
+        server_call(server, "POST", NOTIFICATIONS, notification(
             operation_type="complete", operations=[],
             notify_user_list=[{"user_group": "admins", "user_list": ["admin"]}]))
-        assert _call(server, "POST", DS, dataset("by-developer"),
+        assert server_call(server, "POST", DS, dataset("by-developer"),
                      user="developer").status_code == 201
-        _call(server, "POST", DS, dataset("by-admin"))
+        server_call(server, "POST", DS, dataset("by-admin"))
         [attempt] = _attempts(server)  # the developer's call is not the listed users'
         assert attempt["trace_name"] == "createDataset"
         assert attempt["url"] is None and "no webhook" in attempt["outcome"]

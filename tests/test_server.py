@@ -6,22 +6,11 @@ import http.client
 
 import orjson
 import pytest
-import requests
 
 from simulator.identity import signing
 from simulator.server import start_in_thread
 from simulator.settings import Settings
-from tests.helpers import PROJECT_ID, USER_AGENT, USERS
-
-
-def _signed_post(endpoint: str, sim, path: str, body: dict, extra: dict | None = None):
-    url = endpoint + path
-    data = orjson.dumps(body)
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **(extra or {})}
-    admin = USERS["admin"]
-    signed = signing.sign("POST", url, headers, data, admin["ak"], admin["sk"],
-                          sim.clock.now_ms())
-    return requests.post(url, data=data, headers=signed, timeout=30)
+from tests.helpers import PROJECT_ID, USER_AGENT, USERS, server_call
 
 
 def _dataset(name: str) -> dict:
@@ -36,8 +25,8 @@ def test_x_forwarded_for_reaches_the_signature_check_and_the_trace(trusted, expe
     takes its source IP from it when the settings trust a proxy."""
     running = start_in_thread(Settings(port=0, seed=3, trust_forwarded_for=trusted))
     try:
-        resp = _signed_post(running.endpoint, running.sim, "/v2/%s/datasets" % PROJECT_ID,
-                            _dataset("proxied"), {"X-Forwarded-For": "203.0.113.7, 10.0.0.1"})
+        resp = server_call(running, "POST", "/v2/{project_id}/datasets", _dataset("proxied"),
+                           headers={"X-Forwarded-For": "203.0.113.7, 10.0.0.1"})
         assert resp.status_code == 201, resp.text
         [trace] = running.sim.traces.query(PROJECT_ID, after_ms=0, before_ms=2 ** 62).records
         assert trace["request_id"] == resp.headers["X-Request-Id"]
@@ -85,7 +74,7 @@ def test_a_204_closes_when_the_client_asks():
     running = start_in_thread(Settings(port=0, seed=3))
     try:
         path = "/v2/%s/datasets" % PROJECT_ID
-        created = _signed_post(running.endpoint, running.sim, path, _dataset("closing"))
+        created = server_call(running, "POST", path, _dataset("closing"))
         path += "/" + created.json()["dataset_id"]
         headers = _signed("DELETE", running.endpoint, path, running.sim)
         headers["Connection"] = "close"
