@@ -22,6 +22,8 @@ def _serve_parser(sub):
     p.add_argument("--accounts", help="accounts TOML file (default fixtures/accounts.toml)")
     p.add_argument("--config", help="settings TOML file")
     p.add_argument("--seed", type=int, help="seed for every generated id")
+    p.add_argument("--bucket", dest="obs_buckets", action="append", metavar="NAME",
+                   help="an OBS bucket to start with (repeat for more)")
     p.add_argument("--lifecycle-mode", dest="lifecycle_mode",
                    choices=("time", "immediate", "manual"),
                    help="how asynchronous steps move at start (default time)")

@@ -23,7 +23,8 @@ from simulator.identity.tokens import TokenStore
 from simulator.ids import IdFactory
 from simulator.modelarts.lifecycle import KINDS, LifecycleError, Lifecycles, Target
 from simulator.obs import backend as obs
-from simulator.obs import persistence as obs_files
+from simulator.obs.files import ObsFiles
+from simulator.obs import persistence as obs_saved
 from simulator.settings import Settings, SettingsError
 
 
@@ -62,10 +63,12 @@ class Simulator:
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc
         self.obs_account = obs.new_account()  # this simulator's OBS, in moto's backends
+        self.obs_files = ObsFiles(self.obs_account)  # what ModelArts reads and writes there
         self._load_resources()
         self.notifier.changed()
         if self.settings.data_path is not None:
-            obs_files.load(self.obs_account, self.settings.data_path)
+            obs_saved.load(self.obs_account, self.settings.data_path)
+        self._make_buckets()
 
     # -- resources -----------------------------------------------------------------------------
     def state(self, family: str, project_id: str):
@@ -82,6 +85,7 @@ class Simulator:
             self._watchers.clear()
             self.traces.clear()
             obs.reset(self.obs_account)
+            self._make_buckets()
             path = self._state_path()
             if path is not None and path.exists():
                 path.unlink()
@@ -92,6 +96,10 @@ class Simulator:
                                       self.clock, self.settings.signature_max_skew_s)
             self.notifier.changed()
             self.notifier.attempts.clear()
+
+    def _make_buckets(self) -> None:
+        for name in self.settings.obs_buckets:
+            self.obs_files.make_bucket(name)
 
     def states_of(self, family: str):
         """(project_id, state) of every project that has resources of this family."""
@@ -207,7 +215,7 @@ class Simulator:
             try:
                 self.save_resources()
                 if self.settings.data_path is not None:
-                    obs_files.save(self.obs_account, self.settings.data_path)
+                    obs_saved.save(self.obs_account, self.settings.data_path)
             finally:
                 obs.reset(self.obs_account)  # its memory, and its bucket names, free again
                 self.traces.close()

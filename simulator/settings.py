@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 DEFAULT_PORT = 9550
 AUTH_MODES = ("strict", "lenient", "off")
 ENV_PREFIX = "MODELARTS_SIM_"
+BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")  # an OBS bucket name
 
 
 class SettingsError(ValueError):
@@ -38,6 +40,9 @@ class Settings:
     incident_min_status: int = 500  # a response at or above this status is rated "incident"
     warning_min_status: int = 400
     trust_forwarded_for: bool = False  # take source_ip from X-Forwarded-For (behind a proxy)
+    # OBS buckets every simulator starts with (and has again after a reset): the buckets a
+    # team's datasets and jobs read from; TOML list, or comma-separated in the environment
+    obs_buckets: list[str] = field(default_factory=list)
     transfer_period_s: float = 300  # how often trackers write trace files, simulation seconds
     trace_file_code: str = "string"  # "code" in trace files: string (newer docs) or int (older)
     trace_file_user: str = "object"  # "user" in trace files: object (newer) or string (JSON)
@@ -70,6 +75,10 @@ class Settings:
         for name, seconds in self.lifecycle.items():
             if float(seconds) < 0:
                 raise SettingsError(f"lifecycle.{name} must not be negative")
+        for name in self.obs_buckets:
+            if not BUCKET.match(name):
+                raise SettingsError(f"obs_buckets: {name!r} is not a bucket name (3-63 "
+                                    "lower-case letters, digits, dots and hyphens)")
         if self.lifecycle_mode not in ("time", "immediate", "manual"):
             raise SettingsError("lifecycle_mode must be time, immediate or manual")
 
@@ -135,6 +144,12 @@ def _coerce(name, f, value):
             return {str(k): str(v) for k, v in value.items()}
         if name == "notifications":
             return _notifications(value)
+        if name == "obs_buckets":
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+                raise SettingsError("obs_buckets must be a list of bucket names")
+            return list(dict.fromkeys(value))
         if name == "lifecycle":
             if not isinstance(value, dict):
                 raise SettingsError("lifecycle must be a table of dwell times")

@@ -13,9 +13,14 @@ from tests.helpers import FROZEN_MS, SignedClient
 from tests.sdk import sdk  # noqa: F401  the official SDK clients, both ways (tests/sdk.py)
 
 
+# the buckets of the fixture account acme that tests' datasets, jobs and models use
+FIXTURE_BUCKETS = ["acme-data", "acme-models"]
+
+
 def make_app(**settings):
     settings.setdefault("auth", "strict")
     settings.setdefault("seed", 7)
+    settings.setdefault("obs_buckets", FIXTURE_BUCKETS)
     s = Settings(**settings)
     sim = Simulator(s, clock=Clock(start_ms=FROZEN_MS, frozen=True))
     return create_app(s, sim)
@@ -42,6 +47,6 @@ def client(app):
 @pytest.fixture
 def server():
     """A real waitress server on a free port (real clock), stopped after the test."""
-    running = start_in_thread(Settings(port=0, seed=11))
+    running = start_in_thread(Settings(port=0, seed=11, obs_buckets=FIXTURE_BUCKETS))
     yield running
     running.stop()

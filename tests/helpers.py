@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 import orjson
 
 from simulator.identity import signing
+from simulator.obs.files import split
 
 DOMAIN = {"id": "f3c95789ace1a9542c5d6baed2eac902", "name": "acme"}
 PROJECT_ID = "cbf27734ac1035250b66402800e03d2c"
@@ -195,3 +196,13 @@ def server_call(server, method: str, path: str, body=None, *, query: str = "",
                                         "User-Agent": USER_AGENT, **(headers or {})},
                           data, u["ak"], u["sk"], server.sim.clock.now_ms())
     return requests.request(method, url, data=data, headers=signed, timeout=30)
+
+
+def obs_put(sim, *paths: str, data: bytes = b"data") -> None:
+    """Objects in the simulator's OBS (/bucket/key), their buckets made as needed: the files a
+    test's datasets and jobs read. A path ending in / makes only its bucket."""
+    for path in paths:
+        bucket, key = split(path)
+        sim.obs_files.make_bucket(bucket)
+        if key and not key.endswith("/"):
+            sim.obs_files.write(path, data)

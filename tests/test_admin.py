@@ -6,8 +6,8 @@ from simulator import registry
 from tests.helpers import FROZEN_MS
 
 DS = "/v2/{project_id}/datasets"
-CREATE = {"dataset_name": "d", "data_sources": [{"data_path": "/bk1/in/"}],
-          "work_path": "/bk1/out/", "work_path_type": 0}
+CREATE = {"dataset_name": "d", "data_sources": [{"data_path": "/acme-data/in/"}],
+          "work_path": "/acme-data/out/", "work_path_type": 0}
 
 
 def test_health(app):
@@ -95,7 +95,7 @@ def test_unicode_label_names_in_the_path(client):
 
 def test_secrets_never_reach_a_trace(client):
     body = {**CREATE, "dataset_name": "s1", "password": "hunter2",
-            "data_sources": [{"data_path": "/bk1/in/", "source_info": {"secret_key": "abc",
+            "data_sources": [{"data_path": "/acme-data/in/", "source_info": {"secret_key": "abc",
                                                                        "token": "MIIxyz"}}]}
     assert client.post(DS, body).status_code == 201
     raw = orjson.dumps(client.last_trace()).decode()

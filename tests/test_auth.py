@@ -18,8 +18,8 @@ from tests.test_signing import UA, sdk_sign
 ADMIN = USERS["admin"]
 DS_PATH = "/v2/%s/datasets" % PROJECT_ID
 DATASET = {"dataset_name": "auth-ds",
-           "data_sources": [{"data_type": 0, "data_path": "/bucket-in/data/"}],
-           "work_path": "/bucket-out/work/", "work_path_type": 0}
+           "data_sources": [{"data_type": 0, "data_path": "/acme-data/data/"}],
+           "work_path": "/acme-data/work/", "work_path_type": 0}
 PREFIX = "Incorrect IAM authentication information: "
 BAD_SIGNATURE = "verify aksk signature fail"
 MINUTE_MS = 60_000

@@ -117,8 +117,8 @@ def test_trace_names_can_be_renamed_by_settings(tmp_path):
     app = make_app(trace_names={"CreateDataset": "createDatasetV2", "deleteDataset": "rmDataset"})
     client = SignedClient(app)
     ds = client.post("/v2/{project_id}/datasets", {
-        "dataset_name": "d", "data_sources": [{"data_path": "/bk1/in/"}],
-        "work_path": "/bk1/out/", "work_path_type": 0}).json["dataset_id"]
+        "dataset_name": "d", "data_sources": [{"data_path": "/acme-data/in/"}],
+        "work_path": "/acme-data/out/", "work_path_type": 0}).json["dataset_id"]
     client.delete("/v2/{project_id}/datasets/" + ds)
     assert [t["trace_name"] for t in client.traces()] == ["rmDataset", "createDatasetV2"]
     listed = client.get("/v3/{project_id}/operations",

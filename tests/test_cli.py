@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _start(*args, env=None):
-    proc = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", "0", *args],
+    proc = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", "0",
+                             "--bucket", "acme-data", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                             env=env)
     first = proc.stdout.readline()
@@ -47,8 +48,8 @@ def _stop(proc):
 
 def _create_label_dataset(endpoint, name):
     url = endpoint + "/v2/%s/datasets" % PROJECT_ID
-    body = json.dumps({"dataset_name": name, "data_sources": [{"data_path": "/b-1/in/"}],
-                       "work_path": "/b-1/out/", "work_path_type": 0}).encode()
+    body = json.dumps({"dataset_name": name, "data_sources": [{"data_path": "/acme-data/in/"}],
+                       "work_path": "/acme-data/out/", "work_path_type": 0}).encode()
     u = USERS["admin"]
     now = requests.get(endpoint + "/_sim/clock", timeout=5).json()["now"]
     headers = signing.sign("POST", url, {"Content-Type": "application/json"}, body, u["ak"],

@@ -18,6 +18,7 @@ from obs import ObsClient
 from simulator.server import start_in_thread
 from simulator.settings import Settings
 from tests.helpers import USERS, server_call
+from tests.conftest import FIXTURE_BUCKETS
 
 ADMIN = USERS["admin"]
 
@@ -29,8 +30,8 @@ def _obs(server) -> ObsClient:
 
 def _create_dataset(server, name: str) -> None:
     created = server_call(server, "POST", "/v2/{project_id}/datasets", {
-        "dataset_name": name, "data_sources": [{"data_path": "/raw-in/x/"}],
-        "work_path": "/raw-in/out/", "work_path_type": 0})
+        "dataset_name": name, "data_sources": [{"data_path": "/acme-data/x/"}],
+        "work_path": "/acme-data/out/", "work_path_type": 0})
     assert created.status_code == 201
 
 
@@ -83,7 +84,7 @@ def test_trace_files_hold_exactly_what_listtraces_serves(server, sdk):
 
 
 def test_trackers_and_pending_traces_survive_a_restart(tmp_path):
-    first = start_in_thread(Settings(port=0, data_dir=str(tmp_path)))
+    first = start_in_thread(Settings(port=0, obs_buckets=FIXTURE_BUCKETS, data_dir=str(tmp_path)))
     try:
         _obs(first).createBucket("kept-archive")
         assert server_call(first, "POST", "/v3/{project_id}/tracker", {
@@ -92,7 +93,7 @@ def test_trackers_and_pending_traces_survive_a_restart(tmp_path):
         _create_dataset(first, "before-restart")
     finally:
         first.stop()  # shutdown writes what the tracker holds
-    second = start_in_thread(Settings(port=0, data_dir=str(tmp_path)))
+    second = start_in_thread(Settings(port=0, obs_buckets=FIXTURE_BUCKETS, data_dir=str(tmp_path)))
     try:
         assert [r["resource_name"] for r in _delivered(second, "kept-archive")] == [
             "before-restart"]

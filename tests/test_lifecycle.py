@@ -6,8 +6,8 @@ from tests.conftest import make_app
 from tests.helpers import DOMAIN, FROZEN_MS, PROJECT_ID, SignedClient
 
 DS = "/v2/{project_id}/datasets"
-CREATE = {"dataset_name": "d1", "data_sources": [{"data_path": "/bk1/in/"}],
-          "work_path": "/bk1/out/", "work_path_type": 0}
+CREATE = {"dataset_name": "d1", "data_sources": [{"data_path": "/acme-data/in/"}],
+          "work_path": "/acme-data/out/", "work_path_type": 0}
 
 
 def _admin(app, path, body=None):

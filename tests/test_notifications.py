@@ -17,6 +17,7 @@ from huaweicloudsdkcts.v3 import (CreateNotificationRequest, CreateNotificationR
 from simulator.server import start_in_thread
 from simulator.settings import Settings
 from tests.helpers import PROJECT_ID, server_call
+from tests.conftest import FIXTURE_BUCKETS
 
 NOTIFICATIONS = "/v3/{project_id}/notifications"
 TOPIC = "urn:smn:cn-north-4:%s:audit-alerts" % PROJECT_ID
@@ -33,8 +34,8 @@ def notification(**over):
 
 
 def dataset(name):
-    return {"dataset_name": name, "data_sources": [{"data_path": "/in-b/x/"}],
-            "work_path": "/in-b/out/", "work_path_type": 0}
+    return {"dataset_name": name, "data_sources": [{"data_path": "/acme-data/x/"}],
+            "work_path": "/acme-data/out/", "work_path_type": 0}
 
 
 # -- the API ---------------------------------------------------------------------------------
@@ -163,7 +164,7 @@ def receiver():
 
 
 def _server(receiver_url, **settings):
-    return start_in_thread(Settings(port=0, notifications={
+    return start_in_thread(Settings(port=0, obs_buckets=FIXTURE_BUCKETS, notifications={
         "topics": {TOPIC: receiver_url}, "backoff_s": 0.01, "attempts": 3}, **settings))
 
 
@@ -221,7 +222,7 @@ def test_an_unreachable_webhook_never_holds_up_the_call():
 
 
 def test_only_the_listed_users_and_a_topic_without_webhook_is_said(receiver):
-    server = start_in_thread(Settings(port=0, notifications={"topics": {}}))
+    server = start_in_thread(Settings(port=0, obs_buckets=FIXTURE_BUCKETS, notifications={"topics": {}}))
     try:
         server_call(server, "POST", NOTIFICATIONS, notification(
             operation_type="complete", operations=[],

@@ -256,18 +256,37 @@ def test_objects_survive_a_restart_with_a_data_dir(tmp_path):
         second.stop()
 
 
-def test_simulators_in_one_process_have_their_own_buckets_in_one_namespace(server):
+def test_simulators_in_one_process_each_have_their_own_buckets(server):
     esdk(server).createBucket("ours")
     other = start_in_thread(Settings(port=0))
     try:
         esdk(other).createBucket("theirs")
         assert [b.name for b in esdk(server).listBuckets().body.buckets] == ["ours"]
         assert [b.name for b in esdk(other).listBuckets().body.buckets] == ["theirs"]
-        taken = esdk(server).createBucket("theirs")  # bucket names are global, as in OBS
-        assert (taken.status, taken.errorCode) == (409, "BucketAlreadyExists")
+        # one name, two buckets: each simulator is a world of its own
+        assert esdk(server).createBucket("theirs").status == 200
+        esdk(other).putContent("theirs", "k", "other's")
+        assert esdk(server).getObject("theirs", "k").status == 404
+        assert esdk(server).headBucket("ours").status == 200
+        assert esdk(other).headBucket("ours").status == 404
     finally:
         other.stop()
-    assert esdk(server).createBucket("theirs").status == 200  # freed when that one stopped
+
+
+def test_simulator_buckets_leave_motos_own_namespace_alone(server):
+    """A test's own moto (mock_aws, another account) keeps S3's shared names, and never sees
+    a simulator's buckets."""
+    from moto.s3.models import s3_backends
+    esdk(server).createBucket("sim-only")
+    aws = s3_backends["123456789012"]["aws"]
+    aws.create_bucket("aws-only", "us-east-1")
+    try:
+        assert "sim-only" not in s3_backends.bucket_accounts
+        assert s3_backends.bucket_accounts["aws-only"] == ("aws", "123456789012")
+        assert [b.name for b in esdk(server).listBuckets().body.buckets] == ["sim-only"]
+        assert esdk(server).headBucket("aws-only").status == 404
+    finally:
+        aws.delete_bucket("aws-only")
 
 
 # -- found in review: hostile input, clients' variants, isolation ------------------------------

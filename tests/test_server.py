@@ -11,19 +11,20 @@ from simulator.identity import signing
 from simulator.server import start_in_thread
 from simulator.settings import Settings
 from tests.helpers import PROJECT_ID, USER_AGENT, USERS, server_call
+from tests.conftest import FIXTURE_BUCKETS
 
 
 def _dataset(name: str) -> dict:
     return {"dataset_name": name, "dataset_type": 0,
-            "data_sources": [{"data_type": 0, "data_path": "/bucket/in/"}],
-            "work_path": "/bucket/out/", "work_path_type": 0}
+            "data_sources": [{"data_type": 0, "data_path": "/acme-data/in/"}],
+            "work_path": "/acme-data/out/", "work_path_type": 0}
 
 
 @pytest.mark.parametrize("trusted, expected", [(False, "127.0.0.1"), (True, "203.0.113.7")])
 def test_x_forwarded_for_reaches_the_signature_check_and_the_trace(trusted, expected):
     """waitress must pass the header on: the SDK signs every header it sends, and the trace
     takes its source IP from it when the settings trust a proxy."""
-    running = start_in_thread(Settings(port=0, seed=3, trust_forwarded_for=trusted))
+    running = start_in_thread(Settings(port=0, obs_buckets=FIXTURE_BUCKETS, seed=3, trust_forwarded_for=trusted))
     try:
         resp = server_call(running, "POST", "/v2/{project_id}/datasets", _dataset("proxied"),
                            headers={"X-Forwarded-For": "203.0.113.7, 10.0.0.1"})
@@ -43,7 +44,7 @@ def _signed(method: str, endpoint: str, path: str, sim, body: bytes = b"") -> di
 
 
 def test_a_204_keeps_the_connection_open():
-    running = start_in_thread(Settings(port=0, seed=3))
+    running = start_in_thread(Settings(port=0, obs_buckets=FIXTURE_BUCKETS, seed=3))
     conn = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
     try:
         path = "/v2/%s/datasets" % PROJECT_ID
@@ -71,7 +72,7 @@ def test_a_204_keeps_the_connection_open():
 
 
 def test_a_204_closes_when_the_client_asks():
-    running = start_in_thread(Settings(port=0, seed=3))
+    running = start_in_thread(Settings(port=0, obs_buckets=FIXTURE_BUCKETS, seed=3))
     try:
         path = "/v2/%s/datasets" % PROJECT_ID
         created = server_call(running, "POST", path, _dataset("closing"))

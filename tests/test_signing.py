@@ -402,8 +402,8 @@ def test_client_side_sign_agrees_with_the_sdk(method, path, pairs, body, content
 # -- 6. the SDK's Signer against the in-process app ---------------------------------------------
 
 DATASET = {"dataset_name": "signed-by-sdk",
-           "data_sources": [{"data_type": 0, "data_path": "/bucket-in/data/"}],
-           "work_path": "/bucket-out/work/", "work_path_type": 0}
+           "data_sources": [{"data_type": 0, "data_path": "/acme-data/data/"}],
+           "work_path": "/acme-data/work/", "work_path_type": 0}
 
 
 def _send(app, method, uri, headers, data):

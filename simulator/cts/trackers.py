@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 
 from simulator.cts import digests
 from simulator.errors import ApiError
-from simulator.obs import backend as obs
 from simulator.registry import Reply, handler
+from simulator.settings import BUCKET
 
 FAMILY = "cts"
 SYSTEM = "system"
 DATA_TRACKER_QUOTA = 100
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _PREFIX = re.compile(r"^[A-Za-z0-9._-]{0,64}$")
 _DATA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
@@ -76,7 +75,7 @@ def _obs_info(ctx, raw, tracker_type: str) -> dict | None:
     if not isinstance(raw, dict):
         raise _bad_body("obs_info must be an object")
     bucket = raw.get("bucket_name")
-    if not isinstance(bucket, str) or not _BUCKET.match(bucket) or ".." in bucket:
+    if not isinstance(bucket, str) or not BUCKET.match(bucket) or ".." in bucket:
         raise ApiError(400, "CTS.0231", "Invalid bucket name: 3 to 63 lower-case letters, "
                        "digits, hyphens and periods, starting and ending with a letter or "
                        "digit.")
@@ -101,7 +100,7 @@ def _obs_info(ctx, raw, tracker_type: str) -> dict | None:
 def _data_bucket(raw) -> dict:
     if not isinstance(raw, dict) or not raw.get("data_bucket_name"):
         raise ApiError(400, "CTS.0210", "The tracked OBS bucket cannot be empty.")
-    if not isinstance(raw["data_bucket_name"], str) or not _BUCKET.match(raw["data_bucket_name"]):
+    if not isinstance(raw["data_bucket_name"], str) or not BUCKET.match(raw["data_bucket_name"]):
         raise ApiError(400, "CTS.0231", "Invalid bucket name: %r." % (raw["data_bucket_name"],))
     events = raw.get("data_event", [])
     if not isinstance(events, list) or not events:
@@ -114,20 +113,16 @@ def _data_bucket(raw) -> dict:
 
 
 def _bucket_exists(ctx, name: str) -> bool:
-    return name in obs.store(ctx.sim.obs_account).buckets
+    return ctx.sim.obs_files.has_bucket(name)
 
 
 def _make_bucket(ctx, info: dict) -> None:
     """The transfer bucket: created when asked (is_obs_created), else it must exist."""
     if info["is_obs_created"]:
-        taken = ApiError(400, "CTS.0215", "The OBS bucket %s already exists."
-                         % info["bucket_name"])
         if _bucket_exists(ctx, info["bucket_name"]):
-            raise taken
-        try:
-            obs.store(ctx.sim.obs_account).create_bucket(info["bucket_name"], "us-east-1")
-        except Exception as exc:  # moto: the name is held elsewhere (BucketAlreadyExists)
-            raise taken from exc
+            raise ApiError(400, "CTS.0215", "The OBS bucket %s already exists."
+                           % info["bucket_name"])
+        ctx.sim.obs_files.make_bucket(info["bucket_name"])
     elif not _bucket_exists(ctx, info["bucket_name"]):
         raise ApiError(400, "CTS.0211", "The OBS bucket %s does not exist." % info["bucket_name"])
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from simulator.errors import ApiError
+from simulator.settings import BUCKET
 
 NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 DESCRIPTION_FORBIDDEN = set('^!<>=&"\'')
 
 

@@ -2,9 +2,10 @@
 
 moto keeps its state in module-level backends, one per account, so each simulator takes an
 account of its own (the gateway names it on every request) and lists, resets and saves only
-its own buckets. Bucket names are one namespace across the simulators of a process, as OBS's
-are across accounts: a name another simulator holds is taken (BucketAlreadyExists) and, as
-moto checks no bucket policy, its bucket can be read by name.
+its own buckets. Each simulator is a world of its own: its bucket names are its own, so two
+simulators in one process (a test session's and a test's own) may both hold a bucket called
+"acme-data", and neither sees the other's. moto shares bucket names across its accounts, as
+S3 does; for the simulators' accounts only, that shared table is left out (see _isolate).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import warnings
 
 MOTO_PARTITION = "aws"
 _ACCOUNTS = itertools.count(100_000_000_001)  # 12-digit account ids, one per simulator
+_OURS: set[str] = set()  # the simulators' accounts
 
 
 def wsgi_app():
@@ -31,7 +33,40 @@ def wsgi_app():
 
 
 def new_account() -> str:
-    return str(next(_ACCOUNTS))
+    _isolate()
+    account = str(next(_ACCOUNTS))
+    _OURS.add(account)
+    return account
+
+
+def _isolate() -> None:
+    """For the simulators' accounts: a bucket name is looked up, and taken, in the account's
+    own buckets only, and never enters moto's process-wide table of names (which moto's other
+    users, a test's own mock_aws for one, keep using as before)."""
+    from moto.s3 import models
+    if getattr(models.S3Backend, "_modelarts_sim_isolated", False):
+        return
+    create, get = models.S3Backend.create_bucket, models.S3Backend.get_bucket
+
+    def create_bucket(self, bucket_name, region_name, bucket_namespace=None):
+        if self.account_id not in _OURS:
+            return create(self, bucket_name, region_name, bucket_namespace)
+        if bucket_name in self.buckets:
+            raise models.BucketAlreadyExists(bucket=bucket_name)
+        bucket = create(self, bucket_name, region_name, bucket_namespace)
+        names = models.s3_backends.bucket_accounts
+        if names.get(bucket_name) == (self.partition, self.account_id):
+            del names[bucket_name]  # FakeBucket wrote it there
+        return bucket
+
+    def get_bucket(self, bucket_name):
+        if self.account_id in _OURS and bucket_name not in self.buckets:
+            raise models.MissingBucket(bucket=bucket_name)
+        return get(self, bucket_name)
+
+    models.S3Backend.create_bucket = create_bucket
+    models.S3Backend.get_bucket = get_bucket
+    models.S3Backend._modelarts_sim_isolated = True
 
 
 def store(account: str):
@@ -41,9 +76,9 @@ def store(account: str):
 
 
 def reset(account: str) -> None:
-    """Every bucket and object of the account gone (and their names free again). Not moto's
-    own reset, which closes the files of every object in the process, other accounts' too."""
-    from moto.s3.models import FakeKey, s3_backends
+    """Every bucket and object of the account gone. Not moto's own reset, which closes the
+    files of every object in the process, other accounts' too."""
+    from moto.s3.models import FakeKey
     backend = store(account)
     for bucket in list(backend.buckets.values()):
         for _, versions in bucket.keys.iterlists():
@@ -52,5 +87,4 @@ def reset(account: str) -> None:
                     key.dispose()
         for part in bucket.multiparts.values():
             part.dispose()
-        s3_backends.bucket_accounts.pop(bucket.name, None)
     backend.buckets.clear()

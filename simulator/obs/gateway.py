@@ -23,6 +23,7 @@ class ObsGateway:
         self._moto = backend.wsgi_app()
 
     def __call__(self, environ, start_response):
+        self.sim.settle()  # a training job that finished has written its output by now
         request_id = self.sim.ids.hex(16).upper()
         arrival = self.sim.clock.now_ms()
         raw_path, raw_query = raw_target(environ)

@@ -1,0 +1,112 @@
+"""What the simulator's own services read and write in its OBS: the objects under a dataset's
+data source, a training job's output, a model's source location.
+
+Paths are given as ModelArts takes them: ``/bucket/dir/``, ``obs://bucket/dir/`` or
+``s3://bucket/dir/``. A path ending in ``/`` is a folder: it exists when an object lies under
+it (OBS has no directories, only keys sharing a prefix). These reads and writes go straight to
+the store: the real services act through their own agency, so they are not the caller's
+OBS requests and leave no data trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simulator.obs import backend
+
+SCHEMES = ("obs://", "s3://")
+
+
+@dataclass(frozen=True)
+class ObsObject:
+    bucket: str
+    key: str
+    size: int
+
+    @property
+    def path(self) -> str:
+        return "/%s/%s" % (self.bucket, self.key)
+
+
+def split(path: str) -> tuple[str, str]:
+    """(bucket, key) of /bucket/key, obs://bucket/key or s3://bucket/key."""
+    for scheme in SCHEMES:
+        if path.startswith(scheme):
+            path = "/" + path[len(scheme):]
+    bucket, _, key = path.lstrip("/").partition("/")
+    return bucket, key
+
+
+def join(folder: str, *names: str) -> str:
+    """A path under a folder: join("/b/out/", "model", "a.bin") is /b/out/model/a.bin."""
+    return folder.rstrip("/") + "/" + "/".join(n.strip("/") for n in names)
+
+
+class ObsFiles:
+    def __init__(self, account: str):
+        self.account = account
+
+    @property
+    def _store(self):
+        return backend.store(self.account)
+
+    def make_bucket(self, name: str, region: str = "us-east-1") -> None:
+        """A bucket (nothing happens when this simulator already has it)."""
+        if name not in self._store.buckets:
+            self._store.create_bucket(name, region)
+
+    def has_bucket(self, path_or_bucket: str) -> bool:
+        return split(path_or_bucket)[0] in self._store.buckets
+
+    def objects(self, path: str, limit: int | None = None) -> list[ObsObject]:
+        """Every object under a folder path (or the object a file path names), by key. Folder
+        markers (empty keys ending in /) are not objects; a missing bucket holds nothing."""
+        bucket_name, prefix = split(path)
+        bucket = self._store.buckets.get(bucket_name)
+        if bucket is None:
+            return []
+        found = []
+        # a copy of the key table: OBS calls may change it while a handler reads it
+        for key, versions in dict(bucket.keys).items():
+            if not key.startswith(prefix) or key.endswith("/"):
+                continue
+            if not path.endswith("/") and key != prefix:
+                continue
+            latest = versions[-1] if versions else None
+            size = getattr(latest, "size", None)
+            if size is None:  # a delete marker: the object is gone
+                continue
+            found.append(ObsObject(bucket_name, key, size))
+        found.sort(key=lambda o: o.key)
+        return found[:limit] if limit is not None else found
+
+    def exists(self, path: str) -> bool:
+        """A file path names an object; a folder path has at least one object under it."""
+        return bool(self.objects(path, limit=None if path.endswith("/") else 1))
+
+    def read(self, path: str, max_bytes: int) -> bytes | None:
+        """An object's bytes; None when it does not exist or is larger than max_bytes."""
+        bucket, key = split(path)
+        if bucket not in self._store.buckets:
+            return None
+        obj = self._store.get_object(bucket, key)
+        if obj is None or getattr(obj, "size", None) is None or obj.size > max_bytes:
+            return None
+        return obj.value
+
+    def write(self, path: str, data: bytes) -> bool:
+        """Put an object; False (nothing written) when its bucket does not exist."""
+        bucket, key = split(path)
+        if bucket not in self._store.buckets or not key or key.endswith("/"):
+            return False
+        self._store.put_object(bucket, key, data)
+        return True
+
+    def copy(self, source: str, target: str, max_bytes: int) -> bool:
+        data = self.read(source, max_bytes)
+        return data is not None and self.write(target, data)
+
+    def delete(self, path: str) -> None:
+        bucket, key = split(path)
+        if bucket in self._store.buckets and key:
+            self._store.delete_object(bucket, key)
