@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from tests.helpers import check_refusal, check_trace, ok, FROZEN_MS, expected_record
+from tests.helpers import check_refusal, check_trace, ok, FROZEN_MS, expected_record, obs_put
 
 DS = "/v2/{project_id}/datasets"
 CREATE = {"dataset_name": "flowers", "dataset_type": 0,
@@ -95,7 +95,8 @@ def test_export_data_from_dataset(client, dataset):
           resource_id=dataset, resource_name="flowers", code=200, request=req, response=body)
 
 
-def test_import_samples_to_dataset(client, dataset):
+def test_import_samples_to_dataset(client, dataset, sim):
+    obs_put(sim, "/acme-data/more/a.jpg")
     req = {"import_path": "/acme-data/more/", "import_type": "dir"}
     resp = client.post(DS + "/%s/import-tasks" % dataset, req)
     body = _ok(resp)
@@ -275,8 +276,9 @@ def test_sample_errors(client, dataset):
     assert client.get(url + "/" + "0" * 32).json["error_code"] == "ModelArts.4420"
 
 
-def test_task_errors(client, dataset):
+def test_task_errors(client, dataset, sim):
     url = DS + "/%s/import-tasks" % dataset
+    obs_put(sim, "/acme-data/x/1.jpg", "/acme-data/y/1.jpg")
     _ok(client.post(url, {"import_path": "/acme-data/x/"}))
     resp = client.post(url, {"import_path": "/acme-data/y/"})
     assert resp.json["error_code"] == "ModelArts.4356"
@@ -333,6 +335,7 @@ def test_import_export_sync_and_version_lifecycles(client, dataset, sim):
                     {"samples": [{"name": "%d.jpg" % i, "data": b64(b"img%d" % i),
                                   "labels": [{"name": "rose"}] if i % 2 else []}
                                  for i in range(4)]}))
+    obs_put(sim, "/acme-data/more/extra.jpg")
     imp = _ok(client.post(url + "/import-tasks", {"import_path": "/acme-data/more/"}))["task_id"]
     assert _ok(client.get(url))["status"] == 8
     seen = []
@@ -363,13 +366,13 @@ def test_import_export_sync_and_version_lifecycles(client, dataset, sim):
     assert _ok(client.get(url))["status"] == 6
     shown = _ok(client.get(url + "/versions/" + version))
     assert (shown["status"], shown["version_name"], shown["total_sample_count"],
-            shown["annotated_sample_count"], shown["is_current"]) == (0, "V001", 4, 2, True)
+            shown["annotated_sample_count"], shown["is_current"]) == (0, "V001", 5, 2, True)
     sim.clock.advance(2)
     assert _ok(client.get(url + "/versions/" + version))["status"] == 1
     info = _ok(client.get(url))
     assert (info["status"], info["current_version_id"], info["current_version_name"],
             info["total_sample_count"], info["annotated_sample_count"]) == (
-        1, version, "V001", 4, 2)
+        1, version, "V001", 5, 2)
 
 
 def test_label_deletion_policies(client, dataset):

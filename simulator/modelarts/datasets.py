@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from dataclasses import dataclass, field
 
-from simulator.modelarts.lifecycle import Target, lifecycle_kind
+from simulator.modelarts import dataset_files
+from simulator.modelarts.dataset_files import Found, ManifestError
+from simulator.modelarts.lifecycle import Progress, Target, lifecycle_kind
 from simulator.modelarts.listing import ordered
 from simulator.modelarts.validate import NAME, Checker, page
+from simulator.obs.files import split
 from simulator.registry import Reply, handler
 
 FAMILY = "datasets"
@@ -41,6 +45,13 @@ VERSION_INTERVAL_MS = 60_000  # one version a minute (ModelArts.4370)
 
 INVALID = "ModelArts.4396"
 NOT_FOUND = "ModelArts.4352"
+NO_BUCKET = "ModelArts.4311"  # "OBS bucket does not exist"
+NO_VALID_FILE = "ModelArts.4340"  # "Import path does not contain valid file"
+INVALID_PATH = "ModelArts.4374"  # "Invalid path": no such manifest
+IMPORT_ERROR = "ModelArts.4362"  # "Import data error"
+SYNC_ERROR = "ModelArts.4360"  # "Sync data source error"
+FAILED_TASK = "ModelArts.4399"  # a task failed through /_sim/lifecycle (the simulator's own)
+MAX_COPY = 1 << 30  # bytes of one sample an export copies
 
 
 # -- state -----------------------------------------------------------------------------------
@@ -65,6 +76,7 @@ class Version:
     total: int
     annotated: int
     options: dict
+    sample_ids: tuple = ()  # the samples it was published with (its manifest's records)
 
 
 @dataclass
@@ -204,7 +216,7 @@ def _view_version(ds: Dataset, v: Version, now: int) -> dict:
         "total_sample_count": v.total,
         "annotated_sample_count": v.annotated,
         "is_current": ds.current_version_id == v.id,
-        "manifest_path": "%sannotation/%s/%s.manifest" % (ds.work_path, v.name, v.name),
+        "manifest_path": _manifest_path(ds, v),
     }
     out.update(v.options)
     return out
@@ -233,14 +245,15 @@ def _view_task(ds: Dataset, task: Task, now: int) -> dict:
                 "import_path": task.details["import_path"],
                 "import_type": task.details["import_type"],
                 "imported_sample_count": task.details["count"] if done else 0,
-                "annotated_sample_count": 0,
-                "total_sample_count": task.details["count"],
+                "annotated_sample_count": task.details.get("annotated", 0) if done else 0,
+                "total_sample_count": task.details["total"],
                 "elapsed_time": elapsed, "create_time": task.created_ms,
                 "update_ms": min(now, task.progress.done_ms),
                 "error_code": _err(task, 0), "error_msg": _err(task, 1)}
     if task.kind == "export":
         total = task.details["total"]
-        finished = int(total * task.progress.fraction(now))
+        finished = task.details["finished"] if "finished" in task.details else \
+            int(total * task.progress.fraction(now))
         return {"task_id": task.id, "dataset_id": ds.id, "status": status,
                 "path": task.details["path"], "export_type": task.details["export_type"],
                 "export_format": task.details["export_format"],
@@ -250,7 +263,8 @@ def _view_task(ds: Dataset, task: Task, now: int) -> dict:
                 "create_time": task.created_ms, "update_time": min(now, task.progress.done_ms),
                 "error_code": _err(task, 0), "error_msg": _err(task, 1)}
     return {"dataset_id": ds.id, "task_id": task.id, "status": status,
-            "add_sample_count": 0, "deleted_sample_count": 0,
+            "add_sample_count": task.details.get("added", 0),
+            "deleted_sample_count": task.details.get("deleted", 0),
             "total_sample_count": len(ds.samples), "create_time": task.created_ms,
             "duration_time": elapsed}
 
@@ -301,11 +315,14 @@ def create_dataset(ctx):
     if dataset_type == 400 and not chk.array(body, "schema"):
         chk.fail("Parameter schema is required for table datasets.")
     labels = [_label(chk, raw, dataset_type) for raw in chk.array(body, "labels")]
-    chk.boolean(body, "import_annotations", True)
+    annotations = chk.boolean(body, "import_annotations", True)
 
     state = ctx.state
     if any(d.name == name for d in state.datasets.values()):
         chk.fail("Dataset %s already exists." % name, "ModelArts.4351")
+    obs_sources = [src["data_path"] for src in clean_sources if src["data_type"] == 0]
+    for path in obs_sources + [work_path]:
+        _need_bucket(chk, ctx.sim, path)
     ds = Dataset(id=ctx.ids.alnum(19), name=name, dataset_type=dataset_type,
                  description=description, data_sources=clean_sources, work_path=work_path,
                  work_path_type=work_path_type, workspace_id=workspace_id,
@@ -318,7 +335,11 @@ def create_dataset(ctx):
     first = clean_sources[0]
     task = _new_task(ctx, ds, "import", TASK_STATUSES, "dataset_create",
                      "%s_%s" % (ds.id, ctx.ids.alnum(19)),
-                     import_path=first.get("data_path") or "", import_type=0, count=0)
+                     import_path=first.get("data_path") or "", import_type=0, count=0,
+                     total=_takes_count(ctx.sim, obs_sources, dataset_type),
+                     paths=obs_sources, annotations=annotations)
+    ctx.sim.watch(task.progress,
+                  functools.partial(_import_finished, ctx.project.id, ds.id, task.id))
     return _reply(ds, 201, {"dataset_id": ds.id, "import_task_id": task.id})
 
 
@@ -434,8 +455,10 @@ def publish_version(ctx):
         chk.fail("Only one version can be published per minute.", "ModelArts.4370")
     version = Version(ctx.ids.alnum(19), name, description, ctx.now_ms,
                       _progress(ctx, "dataset_version", VERSION_STATUSES),
-                      len(ds.samples), ds.annotated(), options)
+                      len(ds.samples), ds.annotated(), options, tuple(ds.samples))
     ds.versions[version.id] = version
+    ctx.sim.watch(version.progress,
+                  functools.partial(_published, ctx.project.id, ds.id, version.id))
     ds.current_version_id = version.id
     ds.updated_ms = ctx.now_ms
     return _reply(ds, 201, {"version_id": version.id})
@@ -487,8 +510,13 @@ def sync_data_source(ctx):
     if ds.running("sync", ctx.now_ms):
         chk.fail("A synchronization task already exists for dataset %s." % ds.name,
                  "ModelArts.4355")
-    task = _new_task(ctx, ds, "sync", TASK_STATUSES, "dataset_sync", ctx.ids.alnum(19))
+    paths = _obs_sources(ds)
+    for path in paths:
+        _need_bucket(chk, ctx.sim, path)
+    task = _new_task(ctx, ds, "sync", TASK_STATUSES, "dataset_sync", ctx.ids.alnum(19),
+                     paths=paths)
     ds.sync_task_id = task.id
+    ctx.sim.watch(task.progress, functools.partial(_synced, ctx.project.id, ds.id, task.id))
     return _reply(ds, 200)
 
 
@@ -515,16 +543,30 @@ def create_import_task(ctx):
     if origin == "obs":
         path = chk.obs_path(path, "import_path",
                             suffix=".manifest" if import_type == "manifest" else None)
-    for key in ("import_annotations", "import_samples", "final_annotation", "difficult_only"):
+    annotations = chk.boolean(body, "import_annotations", True)
+    for key in ("import_samples", "final_annotation", "difficult_only"):
         chk.boolean(body, key)
     for key in ("included_labels", "excluded_labels"):
         for raw in chk.array(body, key):
             _label(chk, raw, ds.dataset_type)
     if ds.running("import", ctx.now_ms):
         chk.fail("An import task is already running for dataset %s." % ds.name, "ModelArts.4356")
+    total = 0
+    if origin == "obs":
+        _need_bucket(chk, ctx.sim, path)
+        if import_type == "manifest":
+            if not ctx.sim.obs_files.exists(path):
+                chk.fail("Invalid path: the manifest %s does not exist." % path, INVALID_PATH)
+        else:
+            total = _takes_count(ctx.sim, [path], ds.dataset_type)
+            if not total:
+                chk.fail("Import path %s does not contain valid file." % path, NO_VALID_FILE)
     task = _new_task(ctx, ds, "import", TASK_STATUSES, "dataset_import",
                      "%s_%s" % (ds.id, ctx.ids.alnum(19)), import_path=path,
-                     import_type=1 if import_type == "manifest" else 0, count=0)
+                     import_type=1 if import_type == "manifest" else 0, count=0, total=total,
+                     paths=[path] if origin == "obs" else [], annotations=annotations)
+    ctx.sim.watch(task.progress,
+                  functools.partial(_import_finished, ctx.project.id, ds.id, task.id))
     return _reply(ds, 200, {"task_id": task.id})
 
 
@@ -563,29 +605,44 @@ def create_export_task(ctx):
     params = chk.mapping(body, "export_params")
     dest = chk.choice(params, "export_dest", ("DIR", "NEW_DATASET"), default="DIR")
     path = chk.string(body, "path")
-    if dest == "DIR":
-        if path is None:
-            chk.fail("Parameter path is required when exporting to a directory.")
-        path = chk.obs_path(path, "path")
-    else:
-        chk.name(params, "export_new_dataset_name", 100)
-        work = chk.string(params, "export_new_dataset_work_path", required=True)
-        chk.obs_path(work, "export_new_dataset_work_path")
+    if path is None:
+        chk.fail("Parameter path is required when exporting to OBS or to a new dataset.")
+    path = chk.obs_path(path, "path")
+    new_name = work = None
+    if dest == "NEW_DATASET":
+        new_name = chk.name(params, "export_new_dataset_name", 100)
+        work = chk.obs_path(chk.string(params, "export_new_dataset_work_path", required=True),
+                            "export_new_dataset_work_path")
+        if work.startswith(path):
+            chk.fail("Parameter export_new_dataset_work_path must not be inside path %s."
+                     % path)
     export_type = chk.integer(body, "export_type", choices={0, 1, 2, 3}, default=2)
     export_format = chk.integer(body, "export_format", choices={1, 2}, default=2)
     chk.choice(body, "annotation_format", ("VOC", "COCO"))
-    chk.choice(body, "source_type_header", ("obs://", "s3://"))
+    header = chk.choice(body, "source_type_header", ("obs://", "s3://"), default="obs://")
     version_id = chk.string(body, "version_id")
     if version_id and version_id not in ds.versions:
         chk.fail("Dataset version %s does not exist." % version_id, "ModelArts.4353")
-    samples = list(ds.samples.values())
+    if new_name is not None and any(d.name == new_name for d in ctx.state.datasets.values()):
+        chk.fail("Dataset %s already exists." % new_name, "ModelArts.4351")
+    for target in (path, work):
+        if target is not None:
+            _need_bucket(chk, ctx.sim, target)
+    if version_id:
+        samples = [ds.samples[i] for i in ds.versions[version_id].sample_ids
+                   if i in ds.samples]
+    else:
+        samples = list(ds.samples.values())
     if export_type == 0:
         samples = [s for s in samples if s.labels]
     elif export_type == 1:
         samples = [s for s in samples if not s.labels]
     task = _new_task(ctx, ds, "export", EXPORT_STATUSES, "dataset_export", ctx.ids.alnum(19),
-                     path=path or "", export_type=export_type, export_format=export_format,
-                     version_id=version_id, total=len(samples))
+                     path=path, export_type=export_type, export_format=export_format,
+                     version_id=version_id, total=len(samples),
+                     sample_ids=[s.id for s in samples], source_header=header,
+                     new_dataset=(new_name, work) if new_name else None)
+    ctx.sim.watch(task.progress, functools.partial(_exported, ctx.project.id, ds.id, task.id))
     return _reply(ds, 200, {"task_id": task.id})
 
 
@@ -680,14 +737,14 @@ def update_label(ctx):
     return _reply(ds, 204)
 
 
-def _drop_label(ds: Dataset, name: str, with_samples: bool) -> None:
+def _drop_label(sim, ds: Dataset, name: str, with_samples: bool, delete_source: bool) -> None:
     del ds.labels[name]
     for sample_id, sample in list(ds.samples.items()):
         names = {t.get("name") for t in sample.labels}
         if name not in names:
             continue
         if with_samples and names == {name}:
-            del ds.samples[sample_id]
+            _remove_sample(sim, ds, sample_id, delete_source)
         else:
             sample.labels = [t for t in sample.labels if t.get("name") != name]
 
@@ -709,7 +766,7 @@ def delete_labels(ctx):
         if name not in ds.labels:
             chk.fail("Label %s does not exist." % name, "ModelArts.4410")
     for name in dict.fromkeys(names):
-        _drop_label(ds, name, with_samples=policy != "0")
+        _drop_label(ctx.sim, ds, name, with_samples=policy != "0", delete_source=policy == "2")
     ds.updated_ms = ctx.now_ms
     return _reply(ds, 200, {"success": True})
 
@@ -723,7 +780,8 @@ def delete_label_and_samples(ctx):
         chk.fail("Parameter delete_source must be true or false.")
     if name not in ds.labels:
         chk.fail("Label %s does not exist." % name, "ModelArts.4410")
-    _drop_label(ds, name, with_samples=True)
+    _drop_label(ctx.sim, ds, name, with_samples=True,
+                delete_source=ctx.query.get("delete_source") == "true")
     ds.updated_ms = ctx.now_ms
     return _reply(ds, 204)
 
@@ -762,19 +820,18 @@ def upload_samples(ctx):
         for tag in chk.array(item, "labels"):
             tags.append(_label(chk, tag, ds.dataset_type))
         metadata = chk.mapping(item, "metadata")
-        source = ds.work_path + name
-        sample_id = hashlib.md5(source.encode()).hexdigest()
+        path = ds.work_path + name
+        sample_id = _sample_id(path)
         if sample_id in ds.samples or name in names:
             chk.fail("Sample %s already exists." % name, "ModelArts.4422")
         names.add(name)
-        new.append(Sample(sample_id, name, sample_type, tags, dict(metadata),
-                          "obs:/" + source, ctx.now_ms, len(content)))
+        new.append((Sample(sample_id, name, sample_type, tags, dict(metadata),
+                           _source(path), ctx.now_ms, len(content)), content))
+    _need_bucket(chk, ctx.sim, ds.work_path)
     results = []
-    for sample in new:
-        for tag in sample.labels:
-            if tag["name"] not in ds.labels:
-                ds.labels[tag["name"]] = {"name": tag["name"], "type": tag["type"],
-                                          "property": {}, "attributes": []}
+    for sample, content in new:  # each file lands in the work path, as ModelArts puts it
+        ctx.sim.obs_files.write(ds.work_path + sample.name, content)
+        _known_labels(ds, sample.labels)
         ds.samples[sample.id] = sample
         results.append({"success": True, "name": ds.work_path + sample.name,
                         "info": sample.id})
@@ -788,14 +845,14 @@ def delete_samples(ctx):
     chk = _checker(ds)
     body = chk.body(ctx.body)
     ids = chk.array(body, "samples", required=True, min_len=1)
-    chk.boolean(body, "delete_source")
+    delete_source = chk.boolean(body, "delete_source", False)
     for sample_id in ids:
         if not isinstance(sample_id, str):
             chk.fail("Each sample must be given by its id (a string).")
         if sample_id not in ds.samples:
             chk.fail("Sample %s does not exist." % sample_id, "ModelArts.4420")
     for sample_id in dict.fromkeys(ids):
-        del ds.samples[sample_id]
+        _remove_sample(ctx.sim, ds, sample_id, delete_source)
     ds.updated_ms = ctx.now_ms
     return _reply(ds, 200, {"success": True, "results": [{"success": True} for _ in ids]})
 
@@ -827,10 +884,212 @@ def show_sample(ctx):
     return _reply(ds, 200, _view_sample(sample))
 
 
+# -- the dataset's files in OBS (dataset_files.py reads and writes their formats) -------------
+
+def _source(path: str) -> str:
+    """A sample's source as the API shows it: /bucket/key becomes obs://bucket/key."""
+    return "obs:/" + path
+
+
+def _sample_id(path: str) -> str:
+    return hashlib.md5(path.encode()).hexdigest()
+
+
+def _need_bucket(chk: Checker, sim, path: str) -> None:
+    if not sim.obs_files.has_bucket(path):
+        chk.fail("OBS bucket %s does not exist." % split(path)[0], NO_BUCKET)
+
+
+def _obs_sources(ds: Dataset) -> list[str]:
+    return [src["data_path"] for src in ds.data_sources if src.get("data_type") == 0]
+
+
+def _takes_count(sim, paths: list, dataset_type: int) -> int:
+    """How many objects under the paths the dataset takes as samples."""
+    return sum(1 for path in paths for obj in sim.obs_files.objects(path)
+               if dataset_files.takes(dataset_type, obj.key))
+
+
+def _known_labels(ds: Dataset, labels: list) -> None:
+    """A sample's labels that the dataset does not have yet become dataset labels."""
+    for tag in labels:
+        if tag["name"] not in ds.labels:
+            ds.labels[tag["name"]] = {"name": tag["name"], "type": tag["type"],
+                                      "property": {}, "attributes": []}
+
+
+def _add_samples(ds: Dataset, found: list[Found], at_ms: int) -> list[Sample]:
+    """Samples for the files the dataset does not hold yet (a file is one sample)."""
+    added = []
+    for f in found:
+        sample_id = _sample_id(f.path)
+        if sample_id in ds.samples:
+            continue
+        sample = Sample(sample_id, f.name, f.sample_type, f.labels, {}, _source(f.path),
+                        at_ms, f.size)
+        _known_labels(ds, f.labels)
+        ds.samples[sample_id] = sample
+        added.append(sample)
+    if added:
+        ds.updated_ms = at_ms
+    return added
+
+
+def _remove_sample(sim, ds: Dataset, sample_id: str, delete_source: bool) -> None:
+    sample = ds.samples.pop(sample_id)
+    if delete_source:
+        sim.obs_files.delete(sample.source)
+
+
+def _fail(task: Task, at_ms: int, code: str, message: str) -> None:
+    task.error = (code, message)
+    task.progress.finish_at(at_ms, "FAILED")
+
+
+def _live_task(sim, project_id: str, dataset_id: str, task_id: str):
+    """(dataset, task) when both still exist and the task has not failed; else (None, None)."""
+    ds = sim.state(FAMILY, project_id).datasets.get(dataset_id)
+    task = ds.tasks.get(task_id) if ds is not None else None
+    if task is None or task.error is not None:
+        return None, None
+    return ds, task
+
+
+# Run by Simulator.settle once a lifecycle is done (arguments: the ids, then sim, at_ms, final).
+
+def _import_finished(project_id, dataset_id, task_id, sim, at_ms, final) -> None:
+    """An import task (a dataset's first one included) reads its files once it completes."""
+    ds, task = _live_task(sim, project_id, dataset_id, task_id)
+    if task is not None and final == "COMPLETED":
+        _import(sim, ds, task, at_ms)
+
+
+def _import(sim, ds: Dataset, task: Task, at_ms: int) -> None:
+    files, details = sim.obs_files, task.details
+    found, total = [], 0
+    for path in details.get("paths", []):
+        if not files.has_bucket(path):
+            return _fail(task, at_ms, NO_BUCKET, "OBS bucket %s does not exist." % split(path)[0])
+        if details["import_type"] == 1:
+            try:
+                got, lines = dataset_files.read_manifest(files, path, ds.dataset_type,
+                                                         details["annotations"])
+            except ManifestError as exc:
+                return _fail(task, at_ms, IMPORT_ERROR, "Import data error: %s" % exc)
+            total += lines
+        else:
+            got = dataset_files.scan(files, path, ds.dataset_type, details["annotations"])
+            total += len(got)
+        found += got
+    added = _add_samples(ds, found, at_ms)
+    details.update(count=len(added), total=total,
+                   annotated=sum(1 for sample in added if sample.labels))
+
+
+def _synced(project_id, dataset_id, task_id, sim, at_ms, final) -> None:
+    """Samples for the files added to the data sources, none for the files gone from them."""
+    ds, task = _live_task(sim, project_id, dataset_id, task_id)
+    if task is None or final != "COMPLETED":
+        return
+    found: dict[str, Found] = {}
+    for path in task.details["paths"]:
+        if not sim.obs_files.has_bucket(path):
+            return _fail(task, at_ms, SYNC_ERROR, "Sync data source error: OBS bucket %s does "
+                         "not exist." % split(path)[0])
+        for f in dataset_files.scan(sim.obs_files, path, ds.dataset_type, annotations=False):
+            found[_sample_id(f.path)] = f
+    roots = tuple(_source(path) for path in task.details["paths"])
+    gone = [sample_id for sample_id, sample in ds.samples.items()
+            if sample.source.startswith(roots) and sample_id not in found]
+    for sample_id in gone:
+        del ds.samples[sample_id]
+    added = _add_samples(ds, list(found.values()), at_ms)
+    task.details.update(added=len(added), deleted=len(gone))
+
+
+def _exported(project_id, dataset_id, task_id, sim, at_ms, final) -> None:
+    """The samples' files, their labels and a manifest, written under the export path."""
+    ds, task = _live_task(sim, project_id, dataset_id, task_id)
+    if task is None or final != EXPORT_STATUSES[-1]:
+        return
+    details, files = task.details, sim.obs_files
+    folder = details["path"]
+    new = details.get("new_dataset")
+    for path in (folder, new[1] if new else folder):
+        if not files.has_bucket(path):
+            details["finished"] = 0
+            return _fail(task, at_ms, NO_BUCKET, "OBS bucket %s does not exist." % split(path)[0])
+    if new and any(d.name == new[0] for d in sim.state(FAMILY, project_id).datasets.values()):
+        details["finished"] = 0
+        return _fail(task, at_ms, "ModelArts.4351", "Dataset %s already exists." % new[0])
+    written, lines = [], []
+    for sample_id in details["sample_ids"]:
+        sample = ds.samples.get(sample_id)
+        if sample is None:
+            continue  # deleted since the export began
+        target = _export_sample(files, ds, sample, folder, details["export_format"])
+        if target is None:
+            continue  # its file is gone from OBS
+        written.append(Found(target, sample.size, sample.sample_type, sample.labels))
+        lines.append(dataset_files.manifest_line(
+            details["source_header"] + target.lstrip("/"), sample.labels, ds.dataset_type,
+            at_ms))
+    files.write(folder + ds.name + ".manifest", b"\n".join(lines) + b"\n" if lines else b"")
+    details["finished"] = len(written)
+    if new:
+        _new_dataset(sim, project_id, ds, new, folder, written, at_ms)
+
+
+def _export_sample(files, ds: Dataset, sample: Sample, folder: str, export_format: int):
+    """Copy one sample's file: tree (1) puts it in its first label's folder, tile (2) puts it
+    in the export folder with a same-named label file (.txt, or .xml for object detection)."""
+    names = [t["name"] for t in sample.labels]
+    if export_format == 1 and names:
+        target = folder + names[0] + "/" + sample.name
+    else:
+        target = folder + sample.name
+    if not files.copy(sample.source, target, MAX_COPY):
+        return None
+    if export_format == 2 and names:
+        stem = target.rsplit(".", 1)[0]
+        if ds.dataset_type == dataset_files.OBJECT_DETECTION:
+            files.write(stem + ".xml", dataset_files.voc(sample.name, sample.labels))
+        elif stem + ".txt" != target:
+            files.write(stem + ".txt", "\n".join(dict.fromkeys(names)).encode() + b"\n")
+    return target
+
+
+def _new_dataset(sim, project_id: str, ds: Dataset, new: tuple, folder: str, found: list,
+                 at_ms: int) -> None:
+    """An export to NEW_DATASET: a dataset over the exported files, created when it ends."""
+    name, work_path = new
+    created = Dataset(id=sim.ids.alnum(19), name=name, dataset_type=ds.dataset_type,
+                      description="", data_sources=[{"data_type": 0, "data_path": folder}],
+                      work_path=work_path, work_path_type=0, workspace_id=ds.workspace_id,
+                      data_format=ds.data_format, created_ms=at_ms, updated_ms=at_ms,
+                      creation=Progress.through(at_ms, (CREATING, NORMAL), 0))
+    _add_samples(created, found, at_ms)
+    sim.state(FAMILY, project_id).datasets[created.id] = created
+
+
+def _published(project_id, dataset_id, version_id, sim, at_ms, final) -> None:
+    """A published version's manifest, at the manifest_path its view names."""
+    ds = sim.state(FAMILY, project_id).datasets.get(dataset_id)
+    version = ds.versions.get(version_id) if ds is not None else None
+    if version is None or final != VERSION_STATUSES[-1]:
+        return
+    lines = [dataset_files.manifest_line(ds.samples[i].source, ds.samples[i].labels,
+                                         ds.dataset_type, at_ms)
+             for i in version.sample_ids if i in ds.samples]
+    sim.obs_files.write(_manifest_path(ds, version),
+                        b"\n".join(lines) + b"\n" if lines else b"")
+
+
+def _manifest_path(ds: Dataset, version: Version) -> str:
+    return "%sannotation/%s/%s.manifest" % (ds.work_path, version.name, version.name)
+
+
 # -- lifecycle controls (/_sim/lifecycle) -----------------------------------------------------
-
-FAILED_TASK = "ModelArts.4399"
-
 
 def _fail_task(task: Task):
     def on_fail(now, reason):
