@@ -5,6 +5,7 @@ One instance serves one app (and one generator run). Handlers reach it through t
 
 from __future__ import annotations
 
+import heapq
 import os
 import pickle
 import threading
@@ -45,7 +46,10 @@ class Simulator:
         self._states: dict[tuple[str, str], object] = {}
         self._state_factories: dict[str, object] = {}
         self._recorded = 0
-        self._watchers: list = []  # (progress, callback) waiting for a lifecycle to finish
+        # lifecycles whose end runs a callback: a heap of (done_ms, n, progress, callback)
+        self._watchers: list = []
+        self._watched = 0  # n of the last watcher (keeps equal ends in the order watched)
+        self._watchers_moved = False  # /_sim/lifecycle changed a progress: re-sort the heap
         modules = registry.family_modules()
         for module in modules:
             self._state_factories[module.FAMILY] = module.State
@@ -112,20 +116,28 @@ class Simulator:
         Watchers are saved with the resources (--data-dir), so callback must pickle: a
         module-level function, or functools.partial of one with plain arguments."""
         with self.lock:
-            self._watchers.append((progress, callback))
+            self._watched += 1
+            heapq.heappush(self._watchers, (progress.done_ms, self._watched, progress, callback))
 
     def settle(self) -> None:
         """Run what the clock says has happened: finished lifecycles whose end the simulator
-        itself records (createClusterResult). Cheap when nothing is pending."""
-        if not self._watchers:
-            return
-        now = self.clock.now_ms()
-        with self.lock:
-            due = [(p, cb) for p, cb in self._watchers if p.done(now)]
-            if not due:
+        itself records (createClusterResult, a training job's output). Runs before every
+        request, so it costs one comparison when nothing is due."""
+        try:  # read without the lock: another thread may empty the heap meanwhile
+            if self._watchers[0][0] > self.clock.now_ms() and not self._watchers_moved:
                 return
-            self._watchers = [(p, cb) for p, cb in self._watchers if not p.done(now)]
-            for progress, callback in sorted(due, key=lambda item: item[0].done_ms):
+        except IndexError:
+            return
+        with self.lock:
+            now = self.clock.now_ms()
+            if self._watchers_moved:  # a progress ends at another time than when it was watched
+                self._watchers = [(p.done_ms, n, p, cb) for _, n, p, cb in self._watchers]
+                heapq.heapify(self._watchers)
+                self._watchers_moved = False
+            due = []
+            while self._watchers and self._watchers[0][0] <= now:
+                due.append(heapq.heappop(self._watchers))
+            for _, _, progress, callback in due:  # in the order they ended
                 callback(self, progress.done_ms, progress.final)
 
     def lifecycle_target(self, kind: str, resource_id: str) -> Target:
@@ -135,6 +147,7 @@ class Simulator:
         for _pid, state in self.states_of(family):
             target = finder(state, resource_id)
             if target is not None:
+                self._watchers_moved = True  # the caller moves its progress on, under the lock
                 return target
         raise LifecycleError("no %s %r" % (kind, resource_id))
 
@@ -183,7 +196,8 @@ class Simulator:
             saved = pickle.load(fh)  # the simulator's own file in the user's data dir
         if saved.get("version") == self._STATE_VERSION:
             self._states.update(saved["states"])
-            self._watchers.extend(saved.get("watchers", []))
+            for progress, callback in saved.get("watchers", []):
+                self.watch(progress, callback)
 
     def save_resources(self) -> None:
         """Write every project's resources next to the trace store (atomically)."""
@@ -193,7 +207,8 @@ class Simulator:
         tmp = path.with_suffix(".tmp")
         with self.lock:
             blob = pickle.dumps({"version": self._STATE_VERSION, "states": self._states,
-                                 "watchers": self._watchers})
+                                 "watchers": [(p, cb) for _, _, p, cb in sorted(
+                                     self._watchers, key=lambda w: w[:2])]})
         with open(tmp, "wb") as fh:
             fh.write(blob)
             fh.flush()
