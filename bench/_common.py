@@ -47,7 +47,8 @@ def _serve(conn, kind: str, options: dict) -> None:
     if kind == "simulator":
         from simulator.server import start_in_thread
         from simulator.settings import Settings
-        running = start_in_thread(Settings(**options))
+        # the bucket dataset_body's datasets read from and write to
+        running = start_in_thread(Settings(**{"obs_buckets": ["bench-bucket"], **options}))
         endpoint, stop = running.endpoint, running.stop
     elif kind == "moto":
         warnings.simplefilter("ignore")  # "install moto[server]": only flask-cors is needed

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.helpers import check_refusal, check_trace, ok_is_success, FROZEN_MS, OTHER_PROJECT_ID, PROJECT_ID, SignedClient, \
-    expected_record
+    expected_record, obs_put
 
 TJ = "/v1/{project_id}/training-jobs"
 CONFIG = {"worker_server_num": 1, "app_url": "/usr/app/", "boot_file_url": "/usr/app/boot.py",
@@ -18,6 +18,12 @@ TRACE = {"resource_type": "ModelArtsTrainJob", "api_version": "v1"}
 
 
 _ok = ok_is_success
+
+
+@pytest.fixture(autouse=True)
+def code_and_data(sim):
+    """What CONFIG's jobs read: a job whose code or data is missing fails once it runs."""
+    obs_put(sim, "/usr/app/boot.py", "/usr/data/1.jpg", "/usr/train/")
 
 
 def check(client, resp, **kw):

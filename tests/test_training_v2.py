@@ -18,7 +18,7 @@ from huaweicloudsdkmodelarts.v1 import (ChangeTrainingJobDescriptionRequest,
                                         ShowTrainingJobDetailsRequest, Spec, SpecResource,
                                         StopTrainingJobRequest)
 
-from tests.helpers import FROZEN_MS, UUID, check_trace, expected_record, ok
+from tests.helpers import FROZEN_MS, UUID, check_trace, expected_record, obs_put, ok
 
 TJ = "/v2/{project_id}/training-jobs"
 SEARCH = "/v2/{project_id}/training-job-searches"
@@ -36,6 +36,12 @@ CREATE = {"kind": "job",
                                      "remote": {"obs": {"obs_url": "obs://acme-bkt/out/"}}}]},
           "spec": {"resource": {"flavor_id": "modelarts.vm.cpu.8u", "node_count": 1}}}
 ERROR_KEYS = {"error_code", "error_msg", "error_solution"}
+
+
+@pytest.fixture(autouse=True)
+def code_and_data(sim):
+    """What BODY's jobs read: a job whose code or data is missing fails once it runs."""
+    obs_put(sim, "/acme-bkt/code/train.py", "/acme-bkt/data/1.csv", "/acme-bkt/out/")
 
 
 def _create(client, name="trainjob-demo", **changes):

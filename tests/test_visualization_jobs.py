@@ -6,7 +6,7 @@ refusals answer the is_success dialect with HTTP 400 as warnings, and jobs move 
 import pytest
 
 from tests.helpers import check_refusal, check_trace, ok_is_success, FROZEN_MS, OTHER_PROJECT_ID, PROJECT_ID, UUID, SignedClient, \
-    expected_record
+    expected_record, obs_put
 
 VJ = "/v1/{project_id}/visualization-jobs"
 CREATE = {"job_name": "visualization-job", "job_desc": "this is a visualization job",
@@ -17,6 +17,12 @@ OK = {"is_success": True}
 
 
 _ok = ok_is_success
+
+
+@pytest.fixture(autouse=True)
+def event_files(sim):
+    """What CREATE's jobs show: a train_url with nothing in it is refused."""
+    obs_put(sim, "/obs/name/events.out.tfevents.1")
 
 
 def check(client, resp, **kw):
@@ -211,6 +217,8 @@ def test_duplicate_and_unknown_jobs(client, running):
     ({"job_desc": "d" * 257}, "job_desc"),
     ({"train_url": None}, "train_url is required"),
     ({"train_url": "obs/name/"}, "train_url must be an OBS path"),
+    ({"train_url": "/obs/empty/"}, "OBS path /obs/empty/ does not exist"),
+    ({"train_url": "/no-bucket/name/"}, "OBS path /no-bucket/name/ does not exist"),
     ({"job_type": "visdom"}, "job_type"),
     ({"flavor": {}}, "code is required"),
     ({"flavor": {"code": "modelarts.vm.huge"}}, "code"),

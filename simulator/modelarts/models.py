@@ -35,6 +35,7 @@ OPTIONAL_STRINGS = ("runtime", "execution_code", "model_algorithm", "model_metri
 INVALID = "ModelArts.0101"
 NOT_FOUND = "ModelArts.3001"
 EXISTS = "ModelArts.3002"
+SOURCE_NONCOMPLIANT = "ModelArts.3017"  # "source location noncompliance"
 DEPLOYED = "ModelArts.3009"
 
 
@@ -140,7 +141,8 @@ def _template(chk: Checker, body: dict) -> dict:
 
 
 def _size(source_location: str) -> int:
-    """A model size that stays the same for the same files (bytes, 1 MB to 500 MB)."""
+    """An image model's size, which stays the same for the same image (bytes, 1 MB to
+    500 MB); a model read from OBS is the size of its files."""
     digest = hashlib.sha256(source_location.encode()).digest()
     return 1_000_000 + int.from_bytes(digest[:4], "big") % 499_000_000
 
@@ -226,10 +228,17 @@ def import_model(ctx):
     state = ctx.state
     if any(m.name == name and m.version == version for m in state.models.values()):
         chk.fail("Model %s of version %s already exists." % (name, version), EXISTS, 409)
+    size = _size(source)
+    if model_type != "Image":  # the package is read from OBS: it must be there
+        files = ctx.sim.obs_files.objects(source)
+        if not files:
+            chk.fail("Failed to publish model because source location noncompliance: %s "
+                     "holds no files." % source, SOURCE_NONCOMPLIANT)
+        size = sum(f.size for f in files)
     model = Model(
         id=ctx.ids.uuid(), name=name, version=version, model_type=model_type,
         source_location=source, description=description, install_type=list(install_type),
-        model_docs=docs, workspace_id=workspace_id, owner=ownership(ctx), size=_size(source),
+        model_docs=docs, workspace_id=workspace_id, owner=ownership(ctx), size=size,
         created_ms=ctx.now_ms, updated_ms=ctx.now_ms,
         progress=ctx.sim.lifecycles.progress(FAMILY, "models_publish", (PUBLISHING, PUBLISHED),
                                              ctx.now_ms),

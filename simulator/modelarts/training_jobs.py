@@ -13,9 +13,10 @@ version or job being killed (status 9) cannot be deleted.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
-from simulator.modelarts import v1jobs
+from simulator.modelarts import job_outputs, v1jobs
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
 from simulator.modelarts.v1jobs import (COMPLETED, FAILED, INIT, KILLED, KILLING, RUNNING,
                                         WAITING, Run)
@@ -28,6 +29,7 @@ DWELL = {
     "training_jobs_stop": 1.0,
 }
 RUN = (INIT, WAITING, RUNNING, COMPLETED)
+RUN_FAILING = (INIT, WAITING, RUNNING, FAILED)  # what it reads is missing from OBS
 STOP = (KILLING, KILLED)
 
 
@@ -104,13 +106,40 @@ def _new_version(ctx, job: Job, config: dict, pre_version_id, job_desc: str) -> 
     state = ctx.state
     state.last_version_id += 1
     job.versions_made += 1
+    problem = job_outputs.missing_input(
+        ctx.sim.obs_files, code_dir=config["app_url"], boot_file=config["boot_file_url"],
+        data=(config["data_url"],) + tuple(d["data_url"] for d in config["data_source"]
+                                           if d["type"] == "obs"),
+        output=config["train_url"])
+    run = Run(ctx.sim.lifecycles.progress(FAMILY, "training_jobs_run",
+                                          RUN if problem is None else RUN_FAILING, ctx.now_ms),
+              failed_reason=problem)
     version = Version(
         id=state.last_version_id, name="V%04d" % job.versions_made,
         pre_version_id=pre_version_id, job_desc=job_desc, config=config,
-        created_ms=ctx.now_ms, resource_id="job" + ctx.ids.hex(8),
-        run=Run(ctx.sim.lifecycles.progress(FAMILY, "training_jobs_run", RUN, ctx.now_ms)))
+        created_ms=ctx.now_ms, resource_id="job" + ctx.ids.hex(8), run=run)
     job.versions[version.id] = version
+    ctx.sim.watch(run.progress, functools.partial(_ended, ctx.project.id, job.id, version.id))
     return version
+
+
+def _ended(project_id, job_id, version_id, sim, at_ms, final) -> None:
+    """A run that completed or failed leaves its output and logs in OBS (a stopped one, whose
+    progress was replaced, leaves nothing)."""
+    job = sim.state(FAMILY, project_id).jobs.get(job_id)
+    version = job.versions.get(version_id) if job is not None else None
+    if version is None:
+        return
+    progress = version.run.progress
+    if progress.final not in (COMPLETED, FAILED) or not progress.done(at_ms):
+        return
+    cfg = version.config
+    job_outputs.write(sim.obs_files, job_id=version.resource_id, job_name=job.name,
+                      engine=cfg["engine_name"], workers=cfg["worker_server_num"],
+                      output=cfg["train_url"], log_dir=cfg["log_url"],
+                      started_ms=version.run.start_time(at_ms) or at_ms, ended_ms=at_ms,
+                      failed=None if progress.final == COMPLETED else
+                      version.run.failed_reason or "The job failed.")
 
 
 def _created(job: Job, version: Version, now: int) -> dict:
@@ -141,7 +170,7 @@ def _view_version(job: Job, v: Version, now: int) -> dict:
         "pool_id": cfg["pool_id"], "pool_name": cfg["pool_name"],
         "resource_id": v.resource_id,
     }
-    if v.run.failed_reason is not None:
+    if v.run.failed_reason is not None and v.run.status(now) == FAILED:
         out["failed_reason"] = v.run.failed_reason
     return out
 

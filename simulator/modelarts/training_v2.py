@@ -11,9 +11,11 @@ moves a job to Terminating -> Terminated; /_sim/lifecycle/fail ends it in Failed
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from simulator.errors import ApiError
+from simulator.modelarts import job_outputs
 from simulator.modelarts.lifecycle import Progress, Target, lifecycle_kind
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
@@ -30,6 +32,7 @@ DWELL = {
 CREATING, PENDING, RUNNING, COMPLETED = "Creating", "Pending", "Running", "Completed"
 FAILED, TERMINATING, TERMINATED = "Failed", "Terminating", "Terminated"
 PHASES = (CREATING, PENDING, RUNNING, COMPLETED)
+PHASES_FAILING = (CREATING, PENDING, RUNNING, FAILED)  # what it reads is missing from OBS
 FINISHED = (COMPLETED, FAILED, TERMINATED)
 SECONDARY = {CREATING: "Creating", PENDING: "Queuing", RUNNING: "Running",
              COMPLETED: "Completed", FAILED: "Failed", TERMINATING: "Terminating",
@@ -353,14 +356,47 @@ def create_training_job(ctx):
     endpoints = chk.mapping(body, "endpoints") or None
     if _name_taken(ctx.state, name, workspace_id):
         chk.fail("Training job name %s already exists." % name, DUPLICATE)
+    problem = job_outputs.missing_input(
+        ctx.sim.obs_files, code_dir=algorithm.get("code_dir") or "",
+        boot_file=algorithm.get("boot_file") or "",
+        data=tuple(i["remote"]["obs"]["obs_url"] for i in algorithm["inputs"]
+                   if "obs" in i["remote"]),
+        output=_output(algorithm))
     job = Job(id=ctx.ids.uuid(), name=name, kind=kind, workspace_id=workspace_id,
               description=description, annotations=annotations,
               user_name=ctx.caller.user.name if ctx.caller else "", created_ms=ctx.now_ms,
               algorithm=algorithm, spec=spec, endpoints=dict(endpoints) if endpoints else None,
-              progress=_progress(ctx, PHASES, ("training_v2_create", "training_v2_pending",
-                                               "training_v2_run")))
+              progress=_progress(ctx, PHASES if problem is None else PHASES_FAILING,
+                                 ("training_v2_create", "training_v2_pending",
+                                  "training_v2_run")),
+              failure=problem)
     ctx.state.jobs[job.id] = job
+    ctx.sim.watch(job.progress, functools.partial(_ended, ctx.project.id, job.id))
     return _reply(job, 201, _view(job, ctx.now_ms))
+
+
+def _output(algorithm: dict) -> str:
+    """Where the job writes its model: its first output's OBS path."""
+    outputs = algorithm.get("outputs") or []
+    return outputs[0]["remote"]["obs"]["obs_url"] if outputs else ""
+
+
+def _ended(project_id, job_id, sim, at_ms, final) -> None:
+    """A job that completed or failed leaves its output and logs in OBS (a terminated one,
+    whose progress was replaced, leaves nothing)."""
+    job = sim.state(FAMILY, project_id).jobs.get(job_id)
+    if job is None or job.progress.final not in (COMPLETED, FAILED) \
+            or not job.progress.done(at_ms):
+        return
+    job.observe(at_ms)
+    engine = job.algorithm.get("engine") or {}
+    job_outputs.write(sim.obs_files, job_id=job.id, job_name=job.name,
+                      engine=engine.get("engine_name") or "",
+                      workers=job.spec["resource"]["node_count"], output=_output(job.algorithm),
+                      log_dir=(job.spec.get("log_export_path") or {}).get("obs_url") or "",
+                      started_ms=job.run_start or at_ms, ended_ms=at_ms,
+                      failed=None if job.progress.final == COMPLETED else
+                      job.failure or "The job failed.")
 
 
 @handler("ShowTrainingJobDetails")

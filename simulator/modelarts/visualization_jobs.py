@@ -139,6 +139,8 @@ def create_job(ctx):
     state = ctx.state
     if any(j.name == name for j in state.jobs.values()):
         v1jobs.duplicate(chk, "Job", name)
+    if not ctx.sim.obs_files.exists(train_url):  # the event files it shows are read from here
+        chk.fail("Parameter train_url: OBS path %s does not exist." % train_url)
     state.last_job_id += 1
     job = VisualizationJob(state.last_job_id, name, desc, job_type, train_url, code, hours,
                            ctx.project.id, ctx.settings.region, ctx.now_ms,
