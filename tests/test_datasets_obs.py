@@ -445,3 +445,22 @@ def test_a_published_version_writes_its_manifest(client, sim):
             for r in records] == [("flowers/in/r1.jpg", ["rose"]), ("flowers/in/r2.jpg", ["rose"]),
                                   ("flowers/in/t1.jpg", ["tulip", "rose"]),
                                   ("flowers/in/u1.jpg", [])]
+
+
+def test_a_task_under_way_finishes_its_work_after_a_restart(tmp_path):
+    from tests.conftest import make_app
+    from tests.helpers import SignedClient
+    first = make_app(data_dir=str(tmp_path))
+    sim = first.extensions["modelarts_sim"]
+    client = SignedClient(first)
+    obs_put(sim, "/acme-data/flowers/in/a.jpg", "/acme-data/flowers/in/b.jpg")
+    created = ok(client.post(DS, body()), 201)  # its import ends a second from now
+    sim.close()  # buckets, objects, the dataset and its pending import are saved
+    second = make_app(data_dir=str(tmp_path))
+    try:
+        again = second.extensions["modelarts_sim"]
+        client = SignedClient(second)
+        again.clock.advance(5)
+        assert sorted(samples(client, created["dataset_id"])) == ["a.jpg", "b.jpg"]
+    finally:
+        second.extensions["modelarts_sim"].close()
