@@ -6,6 +6,7 @@ One instance serves one app (and one generator run). Handlers reach it through t
 from __future__ import annotations
 
 import heapq
+import logging
 import os
 import pickle
 import threading
@@ -27,6 +28,8 @@ from simulator.obs import backend as obs
 from simulator.obs.files import ObsFiles
 from simulator.obs import persistence as obs_saved
 from simulator.settings import Settings, SettingsError
+
+log = logging.getLogger("modelarts_sim")
 
 
 class Simulator:
@@ -138,7 +141,10 @@ class Simulator:
             while self._watchers and self._watchers[0][0] <= now:
                 due.append(heapq.heappop(self._watchers))
             for _, _, progress, callback in due:  # in the order they ended
-                callback(self, progress.done_ms, progress.final)
+                try:
+                    callback(self, progress.done_ms, progress.final)
+                except Exception:  # one broken end must not cost the others, or the request
+                    log.exception("a lifecycle's end could not be run: %r", callback)
 
     def lifecycle_target(self, kind: str, resource_id: str) -> Target:
         if kind not in KINDS:

@@ -271,8 +271,13 @@ def test_hostile_label_files_are_not_trusted(client, sim):
     obs_put(sim, "/acme-data/flowers/in/1.jpg", "/acme-data/flowers/in/2.jpg")
     obs_put(sim, "/acme-data/flowers/in/1.xml", data=bomb)
     obs_put(sim, "/acme-data/flowers/in/2.xml", data=b"<annotation><object>")  # cut short
+    obs_put(sim, "/acme-data/flowers/in/3.jpg")
+    obs_put(sim, "/acme-data/flowers/in/3.xml", data=(  # a box of no size: the label alone
+        b"<annotation><object><name>x</name><bndbox><xmin>inf</xmin><ymin>nan</ymin>"
+        b"<xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>"))
     ds_id = create(client, sim, dataset_type=1)
-    assert {k: v[2] for k, v in samples(client, ds_id).items()} == {"1.jpg": [], "2.jpg": []}
+    assert {k: v[2] for k, v in samples(client, ds_id).items()} == {
+        "1.jpg": [], "2.jpg": [], "3.jpg": ["x"]}
 
 
 # -- export tasks -------------------------------------------------------------------------------

@@ -130,3 +130,19 @@ def test_watchers_record_system_traces_when_the_clock_says(sim, client):
         "enterprise_project_id": "0", "read_only": False, "operation_id": "CreateClusterResult",
         "tracker_name": "system", "project_id": PROJECT_ID, "domain_id": DOMAIN["id"],
         "event_type": "system", "user_agent": ""}
+
+
+def test_a_broken_end_neither_fails_the_request_nor_costs_the_others(client, sim):
+    from simulator.modelarts.lifecycle import Progress
+    ran = []
+
+    def broken(_sim, at, final):
+        raise RuntimeError("boom")
+
+    now = sim.clock.now_ms()
+    sim.watch(Progress.through(now, ("a", "b"), 1), broken)
+    sim.watch(Progress.through(now, ("a", "b"), 2), lambda _sim, at, final: ran.append(
+        (at - now, final)))
+    sim.clock.advance(3)
+    assert client.get(DS).status_code == 200  # settle ran first, and the request went on
+    assert ran == [(2000, "b")]

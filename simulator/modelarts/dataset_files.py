@@ -127,7 +127,7 @@ def parse_voc(data: bytes, dataset_type: int) -> list:
                 corners = [int(float(box.findtext(k) or "")) for k in
                            ("xmin", "ymin", "xmax", "ymax")]
                 prop["@modelarts:feature"] = [corners[:2], corners[2:]]
-            except ValueError:
+            except (ValueError, OverflowError):  # not numbers, or inf
                 pass
         labels.append(label(name, dataset_type, prop))
     return labels
