@@ -469,3 +469,46 @@ def test_a_task_under_way_finishes_its_work_after_a_restart(tmp_path):
         assert sorted(samples(client, created["dataset_id"])) == ["a.jpg", "b.jpg"]
     finally:
         second.extensions["modelarts_sim"].close()
+
+
+def test_hostile_manifests_and_labels_neither_break_an_import_nor_an_export(client, sim):
+    obs_put(sim, "/acme-data/p/1.jpg", "/acme-data/p/2.jpg", "/acme-data/p/3.jpg")
+    lines = [{"source": "obs://acme-data/p/1.jpg", "annotation": 1},
+             {"source": "obs://acme-data/p/2.jpg", "annotation": [5, {"name": 7},
+                                                                   {"name": "ok"}]},
+             {"source": "obs://acme-data/p/"},  # a folder is not a source
+             {"source": "obs://acme-data/p/3.jpg",
+              "annotation": [{"name": "box", "property": {"@modelarts:feature": [1, 2]}}]}]
+    obs_put(sim, "/acme-data/p/m.manifest",
+            data=b"\n".join(orjson.dumps(line) for line in lines))
+    ds_id = create(client, sim, dataset_type=1)
+    task = ok(client.post(DS + "/%s/import-tasks" % ds_id,
+                          {"import_path": "/acme-data/p/m.manifest"}))
+    sim.clock.advance(5)
+    shown = ok(client.get(DS + "/%s/import-tasks/%s" % (ds_id, task["task_id"])))
+    assert (shown["status"], shown["total_sample_count"], shown["imported_sample_count"]) == (
+        "COMPLETED", 4, 3)
+    assert {k: v[2] for k, v in samples(client, ds_id).items()} == {
+        "1.jpg": [], "2.jpg": ["ok"], "3.jpg": ["box"]}
+    ok(client.post(DS + "/%s/export-tasks" % ds_id, {"path": "/acme-data/exp/"}))
+    sim.clock.advance(5)
+    assert keys(sim, "/acme-data/exp/") == [
+        "exp/1.jpg", "exp/2.jpg", "exp/2.xml", "exp/3.jpg", "exp/3.xml", "exp/flowers.manifest"]
+    assert b"<bndbox>" not in read(sim, "/acme-data/exp/3.xml")  # no box to write
+
+
+def test_an_export_keeps_samples_of_one_name_apart(client, sim):
+    obs_put(sim, "/acme-data/flowers/in/a/img.jpg", data=b"first")
+    obs_put(sim, "/acme-data/flowers/in/b/img.jpg", data=b"second")
+    ds_id = create(client, sim, dataset_type=900)
+    ok(client.post(DS + "/%s/data-annotations/samples" % ds_id, {"samples": [
+        {"name": "README", "data": b64(b"r"), "labels": [{"name": "doc"}]}]}))
+    ok(client.post(DS + "/%s/export-tasks" % ds_id, {"path": "/acme-data/exp.v1/"}))
+    sim.clock.advance(5)
+    written = keys(sim, "/acme-data/exp.v1/")
+    assert len(written) == 5 and "exp.v1/README.txt" in written  # the label file, in the folder
+    copies = sorted(read(sim, "/acme-data/" + k) for k in written if k.endswith("img.jpg"))
+    assert copies == [b"first", b"second"]
+    assert keys(sim, "/acme-data/exp.txt") == []
+    records = manifest(sim, "/acme-data/exp.v1/flowers.manifest")
+    assert len({r["source"] for r in records}) == 3

@@ -285,8 +285,15 @@ def test_simulator_buckets_leave_motos_own_namespace_alone(server):
         assert s3_backends.bucket_accounts["aws-only"] == ("aws", "123456789012")
         assert [b.name for b in esdk(server).listBuckets().body.buckets] == ["sim-only"]
         assert esdk(server).headBucket("aws-only").status == 404
+        # and a name moto's own account holds is still free in a simulator
+        aws.create_bucket("both-worlds", "us-east-1")
+        assert esdk(server).createBucket("both-worlds").status == 200
+        server.sim.obs_files.make_bucket("aws-only")
+        assert s3_backends.bucket_accounts["both-worlds"] == ("aws", "123456789012")
+        assert s3_backends.bucket_accounts["aws-only"] == ("aws", "123456789012")
     finally:
         aws.delete_bucket("aws-only")
+        aws.delete_bucket("both-worlds")
 
 
 # -- found in review: hostile input, clients' variants, isolation ------------------------------

@@ -140,12 +140,24 @@ def voc(name: str, labels: list) -> bytes:
     for tag in labels:
         obj = ElementTree.SubElement(root, "object")
         ElementTree.SubElement(obj, "name").text = tag["name"]
-        feature = tag.get("property", {}).get("@modelarts:feature")
-        if isinstance(feature, list) and len(feature) == 2:
+        corners = _corners(tag.get("property", {}).get("@modelarts:feature"))
+        if corners is not None:
             box = ElementTree.SubElement(obj, BOX)
-            for k, v in zip(("xmin", "ymin", "xmax", "ymax"), feature[0] + feature[1]):
+            for k, v in zip(("xmin", "ymin", "xmax", "ymax"), corners):
                 ElementTree.SubElement(box, k).text = str(v)
     return ElementTree.tostring(root, encoding="utf-8")
+
+
+def _corners(feature) -> list | None:
+    """[xmin, ymin, xmax, ymax] of a box feature [[xmin, ymin], [xmax, ymax]], or None when
+    the feature is not one (labels come from uploads and manifests: anything may be there)."""
+    if not (isinstance(feature, list) and len(feature) == 2
+            and all(isinstance(p, list) and len(p) == 2 for p in feature)):
+        return None
+    corners = feature[0] + feature[1]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in corners):
+        return None
+    return corners
 
 
 # -- manifests -------------------------------------------------------------------------------
@@ -157,7 +169,7 @@ def read_manifest(files: ObsFiles, path: str, dataset_type: int,
     data = files.read(path, MAX_MANIFEST)
     if data is None:
         raise ManifestError("The manifest %s cannot be read." % path)
-    found, lines = [], 0
+    found, lines, sizes = [], 0, {}
     for n, line in enumerate(data.splitlines(), 1):
         if not line.strip():
             continue
@@ -171,18 +183,22 @@ def read_manifest(files: ObsFiles, path: str, dataset_type: int,
         source = record.get("source") if isinstance(record, dict) else None
         if not isinstance(source, str) or not source.startswith(("obs://", "s3://")):
             raise ManifestError("Line %d of the manifest has no obs:// or s3:// source." % n)
-        objects = files.objects(source)
-        if not objects:
-            continue  # a source that is gone is not imported
+        bucket, key = split(source)
+        if bucket not in sizes:  # one pass over each bucket, not one per line
+            sizes[bucket] = files.sizes(bucket)
+        size = sizes[bucket].get(key)
+        if size is None:
+            continue  # a source that is gone (or names a folder) is not imported
         labels = _manifest_labels(files, record, dataset_type) if annotations else []
-        found.append(Found(objects[0].path, objects[0].size,
-                           SAMPLE_TYPES.get(dataset_type, 9), labels))
+        found.append(Found("/%s/%s" % (bucket, key), size, SAMPLE_TYPES.get(dataset_type, 9),
+                           labels))
     return found, lines
 
 
 def _manifest_labels(files: ObsFiles, record: dict, dataset_type: int) -> list:
     labels = []
-    for item in record.get("annotation") or []:
+    items = record.get("annotation")
+    for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict):
             continue
         loc = item.get("annotation-loc")

@@ -246,7 +246,7 @@ def _view_task(ds: Dataset, task: Task, now: int) -> dict:
                 "import_type": task.details["import_type"],
                 "imported_sample_count": task.details["count"] if done else 0,
                 "annotated_sample_count": task.details.get("annotated", 0) if done else 0,
-                "total_sample_count": task.details["total"],
+                "total_sample_count": task.details.get("total", task.details["count"]),
                 "elapsed_time": elapsed, "create_time": task.created_ms,
                 "update_ms": min(now, task.progress.done_ms),
                 "error_code": _err(task, 0), "error_msg": _err(task, 1)}
@@ -999,8 +999,16 @@ def _synced(project_id, dataset_id, task_id, sim, at_ms, final) -> None:
         for f in dataset_files.scan(sim.obs_files, path, ds.dataset_type, annotations=False):
             found[_sample_id(f.path)] = f
     roots = tuple(_source(path) for path in task.details["paths"])
-    gone = [sample_id for sample_id, sample in ds.samples.items()
-            if sample.source.startswith(roots) and sample_id not in found]
+    held = {}  # bucket -> its keys: a sample whose file still exists stays, whatever its type
+    gone = []
+    for sample_id, sample in ds.samples.items():
+        if not sample.source.startswith(roots):
+            continue
+        bucket, key = split(sample.source)
+        if bucket not in held:
+            held[bucket] = sim.obs_files.sizes(bucket)
+        if key not in held[bucket]:
+            gone.append(sample_id)
     for sample_id in gone:
         del ds.samples[sample_id]
     added = _add_samples(ds, list(found.values()), at_ms)
@@ -1022,12 +1030,12 @@ def _exported(project_id, dataset_id, task_id, sim, at_ms, final) -> None:
     if new and any(d.name == new[0] for d in sim.state(FAMILY, project_id).datasets.values()):
         details["finished"] = 0
         return _fail(task, at_ms, "ModelArts.4351", "Dataset %s already exists." % new[0])
-    written, lines = [], []
+    written, lines, used = [], [], set()
     for sample_id in details["sample_ids"]:
         sample = ds.samples.get(sample_id)
         if sample is None:
             continue  # deleted since the export began
-        target = _export_sample(files, ds, sample, folder, details["export_format"])
+        target = _export_sample(files, ds, sample, folder, details["export_format"], used)
         if target is None:
             continue  # its file is gone from OBS
         written.append(Found(target, sample.size, sample.sample_type, sample.labels))
@@ -1040,22 +1048,30 @@ def _exported(project_id, dataset_id, task_id, sim, at_ms, final) -> None:
         _new_dataset(sim, project_id, ds, new, folder, written, at_ms)
 
 
-def _export_sample(files, ds: Dataset, sample: Sample, folder: str, export_format: int):
+def _export_sample(files, ds: Dataset, sample: Sample, folder: str, export_format: int,
+                   used: set):
     """Copy one sample's file: tree (1) puts it in its first label's folder, tile (2) puts it
-    in the export folder with a same-named label file (.txt, or .xml for object detection)."""
+    in the export folder with a same-named label file (.txt, or .xml for object detection).
+    Two samples of one name (from two folders) do not overwrite each other: the second is
+    written as {sample_id[:8]}_{name}; a label file never replaces an exported file."""
     names = [t["name"] for t in sample.labels]
-    if export_format == 1 and names:
-        target = folder + names[0] + "/" + sample.name
-    else:
-        target = folder + sample.name
+    under = folder + names[0] + "/" if export_format == 1 and names else folder
+    name = sample.name
+    if under + name in used:
+        name = "%s_%s" % (sample.id[:8], name)
+    target = under + name
     if not files.copy(sample.source, target, MAX_COPY):
         return None
+    used.add(target)
     if export_format == 2 and names:
-        stem = target.rsplit(".", 1)[0]
+        stem = under + (name.rsplit(".", 1)[0] if "." in name else name)
         if ds.dataset_type == dataset_files.OBJECT_DETECTION:
-            files.write(stem + ".xml", dataset_files.voc(sample.name, sample.labels))
-        elif stem + ".txt" != target:
-            files.write(stem + ".txt", "\n".join(dict.fromkeys(names)).encode() + b"\n")
+            label_file = (stem + ".xml", dataset_files.voc(name, sample.labels))
+        else:
+            label_file = (stem + ".txt", "\n".join(dict.fromkeys(names)).encode() + b"\n")
+        if label_file[0] not in used:
+            files.write(*label_file)
+            used.add(label_file[0])
     return target
 
 

@@ -53,11 +53,15 @@ def _isolate() -> None:
             return create(self, bucket_name, region_name, bucket_namespace)
         if bucket_name in self.buckets:
             raise models.BucketAlreadyExists(bucket=bucket_name)
-        bucket = create(self, bucket_name, region_name, bucket_namespace)
         names = models.s3_backends.bucket_accounts
-        if names.get(bucket_name) == (self.partition, self.account_id):
-            del names[bucket_name]  # FakeBucket wrote it there
-        return bucket
+        held = names.pop(bucket_name, None)  # another account's (a mock_aws test's): not ours
+        try:
+            return create(self, bucket_name, region_name, bucket_namespace)
+        finally:  # FakeBucket wrote our name there: put back what was there before
+            if held is not None:
+                names[bucket_name] = held
+            else:
+                names.pop(bucket_name, None)
 
     def get_bucket(self, bucket_name):
         if self.account_id in _OURS and bucket_name not in self.buckets:

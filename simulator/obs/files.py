@@ -10,6 +10,7 @@ OBS requests and leave no data trace.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from simulator.obs import backend
@@ -43,8 +44,13 @@ def join(folder: str, *names: str) -> str:
 
 
 class ObsFiles:
+    """Every method holds `lock`, which the OBS gateway also holds around each request: moto
+    closes an object's buffer when it is replaced or deleted, so a read racing a write of the
+    same key would find it closed."""
+
     def __init__(self, account: str):
         self.account = account
+        self.lock = threading.RLock()
 
     @property
     def _store(self):
@@ -52,8 +58,9 @@ class ObsFiles:
 
     def make_bucket(self, name: str, region: str = "us-east-1") -> None:
         """A bucket (nothing happens when this simulator already has it)."""
-        if name not in self._store.buckets:
-            self._store.create_bucket(name, region)
+        with self.lock:
+            if name not in self._store.buckets:
+                self._store.create_bucket(name, region)
 
     def has_bucket(self, path_or_bucket: str) -> bool:
         return split(path_or_bucket)[0] in self._store.buckets
@@ -62,23 +69,27 @@ class ObsFiles:
         """Every object under a folder path (or the object a file path names), by key. Folder
         markers (empty keys ending in /) are not objects; a missing bucket holds nothing."""
         bucket_name, prefix = split(path)
-        bucket = self._store.buckets.get(bucket_name)
-        if bucket is None:
-            return []
-        found = []
-        # a copy of the key table: OBS calls may change it while a handler reads it
-        for key, versions in dict(bucket.keys).items():
-            if not key.startswith(prefix) or key.endswith("/"):
-                continue
-            if not path.endswith("/") and key != prefix:
-                continue
-            latest = versions[-1] if versions else None
-            size = getattr(latest, "size", None)
-            if size is None:  # a delete marker: the object is gone
-                continue
-            found.append(ObsObject(bucket_name, key, size))
+        if not path.endswith("/"):
+            size = self.sizes(bucket_name).get(prefix)
+            return [ObsObject(bucket_name, prefix, size)] if size is not None else []
+        found = [ObsObject(bucket_name, key, size)
+                 for key, size in self.sizes(bucket_name).items() if key.startswith(prefix)]
         found.sort(key=lambda o: o.key)
         return found[:limit] if limit is not None else found
+
+    def sizes(self, bucket_name: str) -> dict[str, int]:
+        """key -> size of every object of a bucket (none when it does not exist); folder
+        markers left out. One pass: callers that look up many keys take this once."""
+        with self.lock:
+            bucket = self._store.buckets.get(bucket_name)
+            if bucket is None:
+                return {}
+            out = {}
+            for key, versions in dict(bucket.keys).items():
+                size = getattr(versions[-1], "size", None) if versions else None
+                if size is not None and not key.endswith("/"):  # not a delete marker
+                    out[key] = size
+            return out
 
     def exists(self, path: str) -> bool:
         """A file path names an object; a folder path has at least one object under it."""
@@ -87,20 +98,22 @@ class ObsFiles:
     def read(self, path: str, max_bytes: int) -> bytes | None:
         """An object's bytes; None when it does not exist or is larger than max_bytes."""
         bucket, key = split(path)
-        if bucket not in self._store.buckets:
-            return None
-        obj = self._store.get_object(bucket, key)
-        if obj is None or getattr(obj, "size", None) is None or obj.size > max_bytes:
-            return None
-        return obj.value
+        with self.lock:
+            if bucket not in self._store.buckets:
+                return None
+            obj = self._store.get_object(bucket, key)
+            if obj is None or getattr(obj, "size", None) is None or obj.size > max_bytes:
+                return None
+            return obj.value
 
     def write(self, path: str, data: bytes) -> bool:
         """Put an object; False (nothing written) when its bucket does not exist."""
         bucket, key = split(path)
-        if bucket not in self._store.buckets or not key or key.endswith("/"):
-            return False
-        self._store.put_object(bucket, key, data)
-        return True
+        with self.lock:
+            if bucket not in self._store.buckets or not key or key.endswith("/"):
+                return False
+            self._store.put_object(bucket, key, data)
+            return True
 
     def copy(self, source: str, target: str, max_bytes: int) -> bool:
         data = self.read(source, max_bytes)
@@ -108,5 +121,6 @@ class ObsFiles:
 
     def delete(self, path: str) -> None:
         bucket, key = split(path)
-        if bucket in self._store.buckets and key:
-            self._store.delete_object(bucket, key)
+        with self.lock:
+            if bucket in self._store.buckets and key:
+                self._store.delete_object(bucket, key)

@@ -50,7 +50,8 @@ class ObsGateway:
             environ["HTTP_AUTHORIZATION"] = "AWS %s:unchecked" % caller_key
         else:
             caller_key = access_key(environ)
-        body, status = self._moto_answer(environ, respond, request_id)
+        with self.sim.obs_files.lock:  # see ObsFiles: moto's objects are not thread-safe
+            body, status = self._moto_answer(environ, respond, request_id)
         try:
             datatraces.record(self.sim, environ=environ, raw_path=raw_path, raw_query=raw_query,
                               headers=headers, status=status, arrival_ms=arrival,
