@@ -206,3 +206,18 @@ def obs_put(sim, *paths: str, data: bytes = b"data") -> None:
         sim.obs_files.make_bucket(bucket)
         if key and not key.endswith("/"):
             sim.obs_files.write(path, data)
+
+
+def obs_keys(sim, folder: str) -> list[str]:
+    """The keys under a folder, read straight from the store once what is due has run (in a
+    server the ticker, or any request, runs it on its own)."""
+    sim.settle()
+    return [o.key for o in sim.obs_files.objects(folder)]
+
+
+def obs_read(sim, path: str) -> bytes:
+    sim.settle()
+    data = sim.obs_files.read(path, 1 << 20)
+    assert data is not None, "%s was not written" % path
+    return data
+

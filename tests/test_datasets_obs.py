@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from simulator.obs.files import split
-from tests.helpers import check_refusal, ok, obs_put
+from tests.helpers import check_refusal, ok, obs_keys as keys, obs_put, obs_read as read
 
 DS = "/v2/{project_id}/datasets"
 
@@ -36,20 +36,6 @@ def samples(client, dataset_id) -> dict:
     return {s["sample_name"]: (s["source"], s["sample_type"],
                                sorted(t["name"] for t in s["labels"]), s["sample_size"])
             for s in got["samples"]}
-
-
-def keys(sim, folder) -> list[str]:
-    """The keys under a folder, read straight from the store once what is due has run (a
-    server's ticker, or any request, does that on its own)."""
-    sim.settle()
-    return [o.key for o in sim.obs_files.objects(folder)]
-
-
-def read(sim, path) -> bytes:
-    sim.settle()
-    data = sim.obs_files.read(path, 1 << 20)
-    assert data is not None, "%s was not written" % path
-    return data
 
 
 def manifest(sim, path) -> list[dict]:
@@ -160,7 +146,7 @@ def test_sync_whose_bucket_vanished_is_refused_or_fails(client, sim):
     ds_id = create(client, sim, data_path="/src-bucket/in/")
     ok(client.post(DS + "/%s/sync-data" % ds_id))
     sim.obs_files.delete("/src-bucket/in/a.jpg")
-    sim.obs_files._store.delete_bucket("src-bucket")
+    sim.obs_files.delete_bucket("src-bucket")
     sim.clock.advance(5)
     status = ok(client.get(DS + "/%s/sync-data/status" % ds_id))
     assert (status["status"], status["add_sample_count"]) == ("FAILED", 0)
@@ -395,7 +381,7 @@ def test_export_refusals_and_a_bucket_gone_before_it_runs(client, sim):
     assert client.post(url, taken).json["error_code"] == "ModelArts.4351"
     obs_put(sim, "/short-lived/")
     task = ok(client.post(url, {"path": "/short-lived/out/"}))
-    sim.obs_files._store.delete_bucket("short-lived")
+    sim.obs_files.delete_bucket("short-lived")
     sim.clock.advance(5)
     shown = ok(client.get(url + "/" + task["task_id"]))
     assert (shown["status"], shown["error_code"], shown["finished_sample_count"]) == (
@@ -422,7 +408,7 @@ def test_uploaded_samples_land_in_the_work_path_and_deleting_the_source_removes_
 def test_uploads_into_a_vanished_work_bucket_are_refused_whole(client, sim):
     obs_put(sim, "/work-bucket/")
     ds_id = create(client, sim, work_path="/work-bucket/w/")
-    sim.obs_files._store.delete_bucket("work-bucket")
+    sim.obs_files.delete_bucket("work-bucket")
     resp = client.post(DS + "/%s/data-annotations/samples" % ds_id,
                        {"samples": [{"name": "a.jpg", "data": b64(b"A")}]})
     assert (resp.status_code, resp.json["error_code"]) == (400, "ModelArts.4311")

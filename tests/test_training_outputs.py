@@ -5,7 +5,8 @@ is imported only from an OBS path that holds files; a visualization job needs it
 import orjson
 import pytest
 
-from tests.helpers import check_refusal, ok, ok_is_success, obs_put
+from tests.helpers import check_refusal, ok, ok_is_success, obs_keys as listing, obs_put, \
+    obs_read
 
 TJ = "/v1/{project_id}/training-jobs"
 TJ2 = "/v2/{project_id}/training-jobs"
@@ -14,16 +15,6 @@ CONFIG = {"worker_server_num": 2, "app_url": "/acme-data/code/",
           "boot_file_url": "/acme-data/code/train.py", "data_url": "/acme-data/images/",
           "spec_id": 1, "engine_id": 5, "train_url": "/acme-data/out/",
           "log_url": "/acme-data/logs/"}
-
-
-def listing(sim, folder) -> list[str]:
-    sim.settle()  # what the clock says has ended has written its files
-    return [o.key for o in sim.obs_files.objects(folder)]
-
-
-def text(sim, path) -> str:
-    sim.settle()
-    return sim.obs_files.read(path, 1 << 20).decode()
 
 
 @pytest.fixture
@@ -49,7 +40,7 @@ def test_a_completed_v1_job_writes_its_model_and_a_log_per_worker(client, sim, i
         "logs/modelarts-job-%s-worker-0.log" % rid, "logs/modelarts-job-%s-worker-1.log" % rid]
     config = orjson.loads(sim.obs_files.read("/acme-data/out/model/config.json", 4096))
     assert config["model_type"] == "PyTorch"
-    log = text(sim, "/acme-data/logs/modelarts-job-%s-worker-1.log" % rid)
+    log = obs_read(sim, "/acme-data/logs/modelarts-job-%s-worker-1.log" % rid).decode()
     assert "job mnist worker-1" in log and log.endswith("return code: 0\n")
     # what it wrote is a model package: import it, as a pipeline does next
     imported = ok(client.post(MODELS, {"model_name": "mnist", "model_version": "1.0.0",
@@ -85,7 +76,7 @@ def test_a_v1_job_whose_inputs_are_missing_fails_once_it_runs(client, sim, input
     shown = ok_is_success(client.get(url))
     assert (shown["status"], shown["failed_reason"]) == (11, reason)
     assert listing(sim, "/acme-data/out/") == []  # no model
-    log = text(sim, "/acme-data/logs/modelarts-job-%s-worker-0.log" % rid)
+    log = obs_read(sim, "/acme-data/logs/modelarts-job-%s-worker-0.log" % rid).decode()
     assert ("ERROR: " + reason) in log and log.endswith("return code: 1\n")
 
 
@@ -119,8 +110,8 @@ def test_a_v1_job_failed_by_hand_writes_its_logs_with_the_reason(client, app, si
         "kind": "training-job-version", "id": str(version_id), "reason": "OOM killed"})
     assert resp.status_code == 200, resp.json
     assert listing(sim, "/acme-data/out/") == []
-    assert "ERROR: OOM killed" in text(sim, "/acme-data/logs/modelarts-job-%s-worker-0.log"
-                                       % rid)
+    assert b"ERROR: OOM killed" in obs_read(
+        sim, "/acme-data/logs/modelarts-job-%s-worker-0.log" % rid)
 
 
 V2 = {"kind": "job", "metadata": {"name": "resnet"},
@@ -154,7 +145,7 @@ def test_a_v2_job_whose_data_is_missing_fails_with_the_reason(client, sim):
     assert (status["phase"], status["task_statuses"]) == (
         "Failed", [{"task": "worker-0", "exit_code": 1, "message": reason}])
     assert listing(sim, "/acme-data/v2out/") == []
-    assert "ERROR: " + reason in text(
+    assert ("ERROR: " + reason).encode() in obs_read(
         sim, "/acme-data/v2logs/modelarts-job-%s-worker-0.log" % job["metadata"]["id"])
 
 

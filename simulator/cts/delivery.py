@@ -23,7 +23,6 @@ from datetime import datetime, timezone
 import orjson
 
 from simulator.cts import digests
-from simulator.obs import backend as obs
 
 BATCH = 5000  # traces read from the store at a time
 
@@ -54,15 +53,13 @@ class Delivery:
                         continue
                     if flush or now >= tracker.next_transfer_ms:
                         written += self._transfer(project_id, tracker, now, flush)
-                    written += digests.write_due(self.sim, obs.store(self.sim.obs_account),
-                                                 self.sim.directory.project(project_id),
+                    written += digests.write_due(self.sim, self.sim.directory.project(project_id),
                                                  tracker, now)
         return written
 
     def _transfer(self, project_id: str, tracker, now: int, flush: bool) -> int:
         info = tracker.obs_info
-        store = obs.store(self.sim.obs_account)
-        if info["bucket_name"] not in store.buckets:
+        if not self.sim.obs_files.has_bucket(info["bucket_name"]):
             tracker.missing_bucket = True  # the cursor stays: nothing is lost
             return 0
         tracker.missing_bucket = False
@@ -88,7 +85,9 @@ class Delivery:
                 groups.setdefault((record.get("service_type") or "", min(window_end, now)),
                                   []).append(record)
             for (service, stamp), records in sorted(groups.items()):
-                self._write(store, project, tracker, service, stamp, records)
+                if not self._write(project, tracker, service, stamp, records):
+                    tracker.missing_bucket = True  # gone meanwhile: the cursor stays
+                    return written
                 written += 1
             tracker.cursor = due[-1][0]
             if len(due) < len(rows) or len(rows) < BATCH:
@@ -96,7 +95,7 @@ class Delivery:
         tracker.next_transfer_ms = self.next_boundary(now)
         return written
 
-    def _write(self, store, project, tracker, service: str, stamp_ms: int, records) -> None:
+    def _write(self, project, tracker, service: str, stamp_ms: int, records) -> bool:
         info = tracker.obs_info
         when = datetime.fromtimestamp(stamp_ms / 1000, timezone.utc)
         region = project.region
@@ -110,9 +109,12 @@ class Delivery:
         body = orjson.dumps([file_form(r, self.sim.settings) for r in records],
                             option=orjson.OPT_SORT_KEYS)
         data = gzip.compress(body, mtime=stamp_ms // 1000) if gz else body
-        key = store.put_object(info["bucket_name"], folder + "/" + name, data)
-        key.set_metadata({"content-type": "application/gzip" if gz else "application/json"})
-        digests.file_written(tracker, service, stamp_ms, info["bucket_name"], key.name, data)
+        key = folder + "/" + name
+        if not self.sim.obs_files.write("/%s/%s" % (info["bucket_name"], key), data, {
+                "content-type": "application/gzip" if gz else "application/json"}):
+            return False
+        digests.file_written(tracker, service, stamp_ms, info["bucket_name"], key, data)
+        return True
 
 
 def _listing(tracker) -> tuple[str, str]:

@@ -90,12 +90,12 @@ def file_written(tracker, service: str, stamp_ms: int, bucket: str, key: str,
         "log_hash_algorithm": "SHA-256"})
 
 
-def write_due(sim, store, project, tracker, now_ms: int) -> int:
+def write_due(sim, project, tracker, now_ms: int) -> int:
     """Digests of every hour that is over. Returns how many were written."""
     if not tracker.is_support_validate or tracker.digest_hour_ms is None:
         return 0
     info = tracker.obs_info
-    if info is None or info["bucket_name"] not in store.buckets:
+    if info is None or not sim.obs_files.has_bucket(info["bucket_name"]):
         return 0
     written = 0
     while tracker.digest_hour_ms + HOUR_MS <= now_ms:
@@ -104,7 +104,7 @@ def write_due(sim, store, project, tracker, now_ms: int) -> int:
                                                      if h == hour})
         for service in services:
             files = tracker.digest_files.pop((hour, service), [])
-            _write(sim, store, project, tracker, service, hour, files)
+            _write(sim, project, tracker, service, hour, files)
             written += 1
         tracker.digest_hour_ms = hour + HOUR_MS
     return written
@@ -114,7 +114,7 @@ def _stamp(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
 
 
-def _write(sim, store, project, tracker, service: str, hour_ms: int, files: list) -> None:
+def _write(sim, project, tracker, service: str, hour_ms: int, files: list) -> None:
     info = tracker.obs_info
     end = hour_ms + HOUR_MS
     when = datetime.fromtimestamp(end / 1000, timezone.utc)
@@ -138,9 +138,9 @@ def _write(sim, store, project, tracker, service: str, hour_ms: int, files: list
     raw = orjson.dumps(digest, option=orjson.OPT_SORT_KEYS)
     signature = sim.signer.sign(raw)
     body = gzip.compress(raw, mtime=end // 1000)
-    obj = store.put_object(info["bucket_name"], key, body)
-    obj.set_metadata({"content-type": "application/gzip", "x-amz-meta-signature": signature,
-                      "x-amz-meta-signature-algorithm": ALGORITHM})
+    sim.obs_files.write("/%s/%s" % (info["bucket_name"], key), body, {
+        "content-type": "application/gzip", "x-amz-meta-signature": signature,
+        "x-amz-meta-signature-algorithm": ALGORITHM})
     tracker.digest_last[service] = {"bucket": info["bucket_name"], "object": key,
                                     "hash": hashlib.md5(body).hexdigest(),
                                     "signature": signature}

@@ -45,6 +45,7 @@ VERSION_INTERVAL_MS = 60_000  # one version a minute (ModelArts.4370)
 
 INVALID = "ModelArts.4396"
 NOT_FOUND = "ModelArts.4352"
+NAME_TAKEN = "ModelArts.4351"
 NO_BUCKET = "ModelArts.4311"  # "OBS bucket does not exist"
 NO_VALID_FILE = "ModelArts.4340"  # "Import path does not contain valid file"
 INVALID_PATH = "ModelArts.4374"  # "Invalid path": no such manifest
@@ -319,7 +320,7 @@ def create_dataset(ctx):
 
     state = ctx.state
     if any(d.name == name for d in state.datasets.values()):
-        chk.fail("Dataset %s already exists." % name, "ModelArts.4351")
+        chk.fail("Dataset %s already exists." % name, NAME_TAKEN)
     obs_sources = [src["data_path"] for src in clean_sources if src["data_type"] == 0]
     for path in obs_sources + [work_path]:
         _need_bucket(chk, ctx.sim, path)
@@ -363,7 +364,7 @@ def update_dataset(ctx):
     update = [_label(chk, raw, ds.dataset_type) for raw in chk.array(body, "update_labels")]
     delete = [_label(chk, raw, ds.dataset_type) for raw in chk.array(body, "delete_labels")]
     if name and name != ds.name and any(d.name == name for d in ctx.state.datasets.values()):
-        chk.fail("Dataset %s already exists." % name, "ModelArts.4351")
+        chk.fail("Dataset %s already exists." % name, NAME_TAKEN)
     if version_id and version_id not in ds.versions:
         chk.fail("Dataset version %s does not exist." % version_id, "ModelArts.4353")
     for label in add:
@@ -624,7 +625,7 @@ def create_export_task(ctx):
     if version_id and version_id not in ds.versions:
         chk.fail("Dataset version %s does not exist." % version_id, "ModelArts.4353")
     if new_name is not None and any(d.name == new_name for d in ctx.state.datasets.values()):
-        chk.fail("Dataset %s already exists." % new_name, "ModelArts.4351")
+        chk.fail("Dataset %s already exists." % new_name, NAME_TAKEN)
     for target in (path, work):
         if target is not None:
             _need_bucket(chk, ctx.sim, target)
@@ -897,7 +898,11 @@ def _sample_id(path: str) -> str:
 
 def _need_bucket(chk: Checker, sim, path: str) -> None:
     if not sim.obs_files.has_bucket(path):
-        chk.fail("OBS bucket %s does not exist." % split(path)[0], NO_BUCKET)
+        chk.fail(_no_bucket(path), NO_BUCKET)
+
+
+def _no_bucket(path: str) -> str:
+    return "OBS bucket %s does not exist." % split(path)[0]
 
 
 def _obs_sources(ds: Dataset) -> list[str]:
@@ -969,7 +974,7 @@ def _import(sim, ds: Dataset, task: Task, at_ms: int) -> None:
     found, total = [], 0
     for path in details.get("paths", []):
         if not files.has_bucket(path):
-            return _fail(task, at_ms, NO_BUCKET, "OBS bucket %s does not exist." % split(path)[0])
+            return _fail(task, at_ms, NO_BUCKET, _no_bucket(path))
         if details["import_type"] == 1:
             try:
                 got, lines = dataset_files.read_manifest(files, path, ds.dataset_type,
@@ -994,8 +999,7 @@ def _synced(project_id, dataset_id, task_id, sim, at_ms, final) -> None:
     found: dict[str, Found] = {}
     for path in task.details["paths"]:
         if not sim.obs_files.has_bucket(path):
-            return _fail(task, at_ms, SYNC_ERROR, "Sync data source error: OBS bucket %s does "
-                         "not exist." % split(path)[0])
+            return _fail(task, at_ms, SYNC_ERROR, "Sync data source error: " + _no_bucket(path))
         for f in dataset_files.scan(sim.obs_files, path, ds.dataset_type, annotations=False):
             found[_sample_id(f.path)] = f
     roots = tuple(_source(path) for path in task.details["paths"])
@@ -1026,10 +1030,10 @@ def _exported(project_id, dataset_id, task_id, sim, at_ms, final) -> None:
     for path in (folder, new[1] if new else folder):
         if not files.has_bucket(path):
             details["finished"] = 0
-            return _fail(task, at_ms, NO_BUCKET, "OBS bucket %s does not exist." % split(path)[0])
+            return _fail(task, at_ms, NO_BUCKET, _no_bucket(path))
     if new and any(d.name == new[0] for d in sim.state(FAMILY, project_id).datasets.values()):
         details["finished"] = 0
-        return _fail(task, at_ms, "ModelArts.4351", "Dataset %s already exists." % new[0])
+        return _fail(task, at_ms, NAME_TAKEN, "Dataset %s already exists." % new[0])
     written, lines, used = [], [], set()
     for sample_id in details["sample_ids"]:
         sample = ds.samples.get(sample_id)

@@ -70,7 +70,10 @@ class ObsFiles:
         markers (empty keys ending in /) are not objects; a missing bucket holds nothing."""
         bucket_name, prefix = split(path)
         if not path.endswith("/"):
-            size = self.sizes(bucket_name).get(prefix)
+            with self.lock:
+                bucket = self._store.buckets.get(bucket_name)
+                size = _size(bucket.keys.getlist(prefix)) if bucket is not None and prefix \
+                    else None
             return [ObsObject(bucket_name, prefix, size)] if size is not None else []
         found = [ObsObject(bucket_name, key, size)
                  for key, size in self.sizes(bucket_name).items() if key.startswith(prefix)]
@@ -86,8 +89,8 @@ class ObsFiles:
                 return {}
             out = {}
             for key, versions in dict(bucket.keys).items():
-                size = getattr(versions[-1], "size", None) if versions else None
-                if size is not None and not key.endswith("/"):  # not a delete marker
+                size = _size(versions)
+                if size is not None and not key.endswith("/"):
                     out[key] = size
             return out
 
@@ -106,21 +109,38 @@ class ObsFiles:
                 return None
             return obj.value
 
-    def write(self, path: str, data: bytes) -> bool:
-        """Put an object; False (nothing written) when its bucket does not exist."""
+    def write(self, path: str, data: bytes, metadata: dict | None = None) -> bool:
+        """Put an object (with its content-type and x-amz-meta-* headers, when given); False
+        (nothing written) when its bucket does not exist."""
         bucket, key = split(path)
         with self.lock:
             if bucket not in self._store.buckets or not key or key.endswith("/"):
                 return False
-            self._store.put_object(bucket, key, data)
+            obj = self._store.put_object(bucket, key, data)
+            if metadata:
+                obj.set_metadata(metadata)
             return True
 
     def copy(self, source: str, target: str, max_bytes: int) -> bool:
         data = self.read(source, max_bytes)
         return data is not None and self.write(target, data)
 
+    def delete_bucket(self, name: str) -> None:
+        """A bucket and every object in it gone (nothing happens when there is none)."""
+        with self.lock:
+            store = self._store
+            if name in store.buckets:
+                for key in list(store.buckets[name].keys):
+                    store.delete_object(name, key)
+                store.delete_bucket(name)
+
     def delete(self, path: str) -> None:
         bucket, key = split(path)
         with self.lock:
             if bucket in self._store.buckets and key:
                 self._store.delete_object(bucket, key)
+
+
+def _size(versions) -> int | None:
+    """The size of a key's current version; None when it has none, or is a delete marker."""
+    return getattr(versions[-1], "size", None) if versions else None
