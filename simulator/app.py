@@ -6,6 +6,7 @@ request -> identity -> project and role checks -> handler -> trace (committed) -
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import orjson
 from flask import Flask, Response
@@ -94,7 +95,6 @@ def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict,
     arrival = sim.clock.now_ms()
     request_id = sim.ids.request_id()
     raw = _raw_request(req)
-    op = rows[-1]
 
     caller: Caller | None = None
     presented = "x-auth-token" in raw.headers or "authorization" in raw.headers
@@ -106,16 +106,43 @@ def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict,
                 "apig", ApiError(401, errors.APIG_AUTH, str(exc)), request_id), request_id)
 
     body, body_error = _parse_body(raw.body)
+    reply = perform(sim, rows, path_params, Call(
+        caller, req.args, body, raw.headers, arrival, request_id,
+        source_ip(req.environ, raw.headers, sim.settings.trust_forwarded_for), req), body_error)
+    return _json_response(reply.status, reply.body, request_id, reply.headers)
+
+
+@dataclass
+class Call:
+    """One call past HTTP and identity: what the walk has read off the request (or what the
+    generator, which calls in process, says its actor sent)."""
+    caller: Caller | None
+    query: object  # a MultiDict of the query string, or a dict
+    body: object  # the parsed JSON body, or None
+    headers: dict  # lower-case names
+    arrival_ms: int
+    request_id: str
+    source_ip: str
+    request: object = None  # the werkzeug request (None in process)
+    trace_type: str = "ApiCall"  # ConsoleAction: made through the console (a session's key)
+
+
+def perform(sim: Simulator, rows: list[catalog.Operation], path_params: dict, call: Call,
+            body_error: str | None = None) -> registry.Reply:
+    """Scope and role checks, the handler, and the call's trace (committed before this returns).
+
+    `rows` share one method and path; the body picks among them."""
+    op = rows[-1]
     if body_error is None:
-        op = next((r for r in rows if r.matches_body(body)), None)
+        op = next((r for r in rows if r.matches_body(call.body)), None)
         if op is None:
             op = rows[-1]
             body_error = "the request body does not say which operation it is"
 
+    caller = call.caller
     project_id = path_params.pop("project_id", None)
-    ctx = Context(sim, op, caller, None, path_params, req.args, body, raw.headers, arrival,
-                  request_id, source_ip(req.environ, raw.headers,
-                                        sim.settings.trust_forwarded_for), req)
+    ctx = Context(sim, op, caller, None, path_params, call.query, call.body, call.headers,
+                  call.arrival_ms, call.request_id, call.source_ip, call.request)
     trace_project = _trace_project(sim, caller, project_id)
     try:
         if body_error is not None:
@@ -125,7 +152,7 @@ def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict,
         with sim.lock:
             reply = registry.HANDLERS[op.operation_id](ctx)
     except ApiError as err:
-        reply = registry.Reply(err.status, errors.error_body(op.dialect, err, request_id),
+        reply = registry.Reply(err.status, errors.error_body(op.dialect, err, call.request_id),
                                err.resource_id, err.resource_name)
         error_code = err.code
     else:
@@ -134,11 +161,13 @@ def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict,
     if op.traced and reply.audited and sim.settings.tracing and trace_project is not None:
         for resource_id, resource_name in reply.resources or [(reply.resource_id,
                                                                 reply.resource_name)]:
-            _record(sim, ctx, reply, trace_project, error_code, raw, resource_id, resource_name)
-    return _json_response(reply.status, reply.body, request_id, reply.headers)
+            _record(sim, ctx, reply, trace_project, error_code, call, resource_id,
+                    resource_name)
+    return reply
 
 
-def _record(sim, ctx: Context, reply, project, error_code, raw, resource_id, resource_name):
+def _record(sim, ctx: Context, reply, project, error_code, call: Call, resource_id,
+            resource_name):
     op, caller = ctx.op, ctx.caller
     query = {k: v for k, v in ctx.query.items()}
     sim.record(TraceInput(
@@ -160,10 +189,12 @@ def _record(sim, ctx: Context, reply, project, error_code, raw, resource_id, res
         resource_name=resource_name,
         request_id=ctx.request_id,
         source_ip=ctx.source_ip,
-        user_agent=raw.headers.get("user-agent", ""),
+        user_agent=call.headers.get("user-agent", ""),
         user=user_info(caller.user, caller.user.domain, caller.access_key_id,
                        temporary=caller.temporary,
-                       session_created_ms=caller.session_created_ms) if caller else None,
+                       session_created_ms=caller.session_created_ms,
+                       console=call.trace_type == "ConsoleAction") if caller else None,
+        trace_type=call.trace_type,
         error_code=error_code,
         warning_min_status=sim.settings.warning_min_status,
         incident_min_status=sim.settings.incident_min_status,
