@@ -33,17 +33,21 @@ log = logging.getLogger("modelarts_sim")
 
 
 class Simulator:
-    def __init__(self, settings: Settings | None = None, clock: Clock | None = None):
+    def __init__(self, settings: Settings | None = None, clock: Clock | None = None, *,
+                 directory: Directory | None = None, traces=None):
+        """`directory` replaces the accounts file (the generator's organisation); `traces`
+        replaces the trace store with anything that has add(record, category) and
+        purge(now_ms) (the generator streams records to its writers)."""
         self.settings = settings or Settings()
         self.clock = clock or Clock()
         self.ids = IdFactory(self.settings.seed)
-        self.directory = Directory.load(self.settings.accounts)
+        self.directory = directory or Directory.load(self.settings.accounts)
         self.tokens = TokenStore(self.directory, self.ids, self.clock, self.settings.token_ttl_s)
         self.auth = Authenticator(self.settings.auth, self.directory, self.tokens, self.clock,
                                   self.settings.signature_max_skew_s)
         data = self.settings.data_path
-        self.traces = TraceStore(data / "traces.sqlite3" if data else None,
-                                 self.settings.trace_retention_days)
+        self.traces = traces if traces is not None else TraceStore(
+            data / "traces.sqlite3" if data else None, self.settings.trace_retention_days)
         # serialises changes to resources; handlers run under it
         self.lock = threading.RLock()
         self._states: dict[tuple[str, str], object] = {}
