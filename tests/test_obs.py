@@ -216,7 +216,7 @@ def test_a_temporary_key_needs_its_security_token(server):
     temp = Credential("TEMPKEY0000000000001", "temp-secret", security_token="tok-123",
                       expires_at_ms=sim.clock.now_ms() + 3_600_000,
                       created_at_ms=sim.clock.now_ms())
-    sim.directory.add_temporary(user, temp)
+    sim.directory.add_key(user, temp)
     with_token = esdk(server, ak=temp.access_key, sk=temp.secret_key, security_token="tok-123")
     assert with_token.createBucket("temp-bucket").status == 200
     without = esdk(server, ak=temp.access_key, sk=temp.secret_key)
@@ -350,7 +350,7 @@ def test_boto3_v2_signatures_and_temporary_keys_in_signed_urls(server):
     temp = Credential("TEMPKEY0000000000002", "temp-secret-2", security_token="tok-456",
                       expires_at_ms=server.sim.clock.now_ms() + 3_600_000,
                       created_at_ms=server.sim.clock.now_ms())
-    server.sim.directory.add_temporary(user, temp)
+    server.sim.directory.add_key(user, temp)
     for version in ("s3v4", "s3"):
         client = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
                               aws_access_key_id=temp.access_key,

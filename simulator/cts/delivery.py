@@ -97,24 +97,34 @@ class Delivery:
 
     def _write(self, project, tracker, service: str, stamp_ms: int, records) -> bool:
         info = tracker.obs_info
-        when = datetime.fromtimestamp(stamp_ms / 1000, timezone.utc)
-        region = project.region
-        folder = "CloudTraces/%s/%s/%s" % (region, when.strftime("%Y/%m/%d"), tracker.name)
-        if info["is_sort_by_service"]:
-            folder += "/" + service
+        key = file_key(project.region, tracker.name, service, stamp_ms, info,
+                       self.sim.ids.hex(16))
         gz = info["compress_type"] == "gzip"
-        name = "%s_CloudTrace_%s_%s_%s.json%s" % (
-            info["file_prefix_name"], region, when.strftime("%Y-%m-%dT%H-%M-%SZ"),
-            self.sim.ids.hex(16), ".gz" if gz else "")
-        body = orjson.dumps([file_form(r, self.sim.settings) for r in records],
-                            option=orjson.OPT_SORT_KEYS)
-        data = gzip.compress(body, mtime=stamp_ms // 1000) if gz else body
-        key = folder + "/" + name
+        data = encode_file(records, self.sim.settings, stamp_ms, gz)
         if not self.sim.obs_files.write("/%s/%s" % (info["bucket_name"], key), data, {
                 "content-type": "application/gzip" if gz else "application/json"}):
             return False
         digests.file_written(tracker, service, stamp_ms, info["bucket_name"], key, data)
         return True
+
+
+def file_key(region: str, tracker_name: str, service: str, stamp_ms: int, obs_info: dict,
+             suffix_hex: str) -> str:
+    """Where a tracker puts the trace file of a period that ends (or was flushed) at stamp."""
+    when = datetime.fromtimestamp(stamp_ms / 1000, timezone.utc)
+    folder = "CloudTraces/%s/%s/%s" % (region, when.strftime("%Y/%m/%d"), tracker_name)
+    if obs_info.get("is_sort_by_service", True):
+        folder += "/" + service
+    gz = obs_info.get("compress_type", "gzip") == "gzip"
+    return "%s/%s_CloudTrace_%s_%s_%s.json%s" % (
+        folder, obs_info.get("file_prefix_name", ""), region,
+        when.strftime("%Y-%m-%dT%H-%M-%SZ"), suffix_hex, ".gz" if gz else "")
+
+
+def encode_file(records, settings, stamp_ms: int, gz: bool = True) -> bytes:
+    """A trace file's bytes: the records' file form, keys sorted, gzipped (mtime = stamp)."""
+    body = orjson.dumps([file_form(r, settings) for r in records], option=orjson.OPT_SORT_KEYS)
+    return gzip.compress(body, mtime=stamp_ms // 1000) if gz else body
 
 
 def _listing(tracker) -> tuple[str, str]:

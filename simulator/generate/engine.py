@@ -84,6 +84,9 @@ class Run:
                              traces=_Sink(self))
         self.rng = random.Random("run-%d" % seed)
         self.label: Label | None = None  # the label of the call under way
+        self.actor = None  # the Actor whose call is under way
+        self.emitted = 0  # traces recorded so far
+        self.emitted_ci = 0  # of which by CI robots
         self._queue: list = []
         self._spawned = 0
         self.steps = 0
@@ -117,6 +120,9 @@ class Run:
 
     # -- traces ----------------------------------------------------------------------------
     def recorded(self, record: dict, category: str) -> None:
+        self.emitted += 1
+        if self.actor is not None and self.actor.persona.role == "ci-robot":
+            self.emitted_ci += 1
         self.emit(record, self.label)
 
     def close(self) -> None:
@@ -177,10 +183,10 @@ class Actor:
         run, sim = self.run, self.run.sim
         sim.settle()  # what ended on its own before this call is recorded first, unlabelled
         params["project_id"] = project_id or self.project_id
-        run.label = self.label
+        run.label, run.actor = self.label, self
         try:
             return perform(sim, rows_of(operation_id), params, Call(
                 self.caller, query or {}, body, self.headers, sim.clock.now_ms(),
                 sim.ids.request_id(), self.address, None, self.trace_type))
         finally:
-            run.label = None
+            run.label = run.actor = None

@@ -77,7 +77,8 @@ class Directory:
     def by_access_key(self, ak: str) -> tuple[User, Credential] | None:
         return self._by_ak.get(ak)
 
-    def add_temporary(self, user: User, cred: Credential) -> None:
+    def add_key(self, user: User, cred: Credential) -> None:
+        """A key issued at run time: temporary credentials, or a permanent key a user made."""
         self._by_ak[cred.access_key] = (user, cred)
 
     def user(self, name: str, domain_name: str | None = None, domain_id: str | None = None):

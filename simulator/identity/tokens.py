@@ -51,5 +51,5 @@ class TokenStore:
         cred = Credential(access_key=self._ids.alnum(20).upper(), secret_key=self._ids.alnum(40),
                           security_token=self._ids.token(240), expires_at_ms=now + duration_s * 1000,
                           created_at_ms=now)
-        self._directory.add_temporary(user, cred)
+        self._directory.add_key(user, cred)
         return cred
