@@ -39,8 +39,9 @@ def create_app(settings: Settings | None = None, sim: Simulator | None = None) -
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["modelarts_sim"] = sim
 
-    from simulator.admin.routes import blueprint
-    app.register_blueprint(blueprint)
+    from simulator.admin import imports, routes
+    app.register_blueprint(routes.blueprint)
+    app.register_blueprint(imports.blueprint)
     app.register_error_handler(HTTPException, lambda exc: http_error(sim, exc))
     app.register_error_handler(Exception, lambda exc: unexpected_error(sim))
 

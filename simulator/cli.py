@@ -1,4 +1,4 @@
-"""`modelarts-sim serve | accounts | env | coverage`"""
+"""`modelarts-sim serve | accounts | env | generate | validate | coverage`"""
 
 from __future__ import annotations
 
@@ -46,6 +46,10 @@ def main(argv=None) -> int:
     envp.add_argument("--user", default=None, help="whose AK/SK (default: the default user)")
     envp.add_argument("--accounts", help="accounts TOML file")
     envp.add_argument("--config", help="settings TOML file")
+    from simulator.cts import validation
+    from simulator.generate import command as generate_command
+    generate_command.add_parser(sub)
+    validation.add_parser(sub)
     cov = sub.add_parser("coverage", help="print the coverage table (from the catalog)")
     cov.add_argument("--markdown", action="store_true", help="as docs/coverage.md holds it")
     args = parser.parse_args(argv)
@@ -56,6 +60,12 @@ def main(argv=None) -> int:
             return accounts(args)
         if args.command == "env":
             return env(args)
+        if args.command == "generate":
+            from simulator.generate import command as generate_command
+            return generate_command.command(args)
+        if args.command == "validate":
+            from simulator.cts import validation
+            return validation.command(args)
         if args.command == "coverage":
             from simulator import coverage
             sys.stdout.write(coverage.markdown() if args.markdown else coverage.text())

@@ -138,6 +138,12 @@ class TraceStore:
         """Store records in one transaction: all of them or, on failure, none."""
         self._write([self._entry(r, category) for r in records])
 
+    def add_sorted(self, records: list[dict]) -> None:
+        """Like add_many, each record in the category its event_type says (data or
+        system)."""
+        self._write([self._entry(r, "data" if r.get("event_type") == "data" else "system")
+                     for r in records])
+
     def _write(self, entries: list[_Entry], then: tuple[str, ...] = ()) -> None:
         with self._lock:
             operators = [e.operator for e in entries if self._needs_operator(e.operator)]

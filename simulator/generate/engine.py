@@ -69,6 +69,9 @@ class _Sink:
     def purge(self, now_ms: int) -> int:
         return 0
 
+    def close(self) -> None:
+        pass
+
 
 class Run:
     def __init__(self, organisation, *, seed: int, start_ms: int, end_ms: int,

@@ -77,6 +77,37 @@ class Directory:
     def by_access_key(self, ak: str) -> tuple[User, Credential] | None:
         return self._by_ak.get(ak)
 
+    def merge(self, other: "Directory") -> dict:
+        """Add the domains, projects and users of another directory that this one lacks
+        (an id it knows must name the same thing). Returns how many of each were added."""
+        added = {"domains": 0, "projects": 0, "users": 0}
+        for d in other.domains:
+            mine = self.domain(id=d.id)
+            if mine is None:
+                self.domains.append(d)
+                added["domains"] += 1
+            elif mine != d:
+                raise AccountsError("domain %s is already known as %s" % (d.id, mine.name))
+        for p in other.projects.values():
+            mine = self.projects.get(p.id)
+            if mine is None:
+                self.projects[p.id] = p
+                added["projects"] += 1
+            elif mine != p:
+                raise AccountsError("project %s is already known as %s" % (p.id, mine.name))
+        for u in other.users:
+            mine = self.user_by_id(u.id)
+            if mine is None:
+                if any(c.access_key in self._by_ak for c in u.credentials):
+                    raise AccountsError("an access key of user %s is already known" % u.name)
+                self.users.append(u)
+                for cred in u.credentials:
+                    self._by_ak[cred.access_key] = (u, cred)
+                added["users"] += 1
+            elif mine != u:
+                raise AccountsError("user %s is already known as %s" % (u.id, mine.name))
+        return added
+
     def add_key(self, user: User, cred: Credential) -> None:
         """A key issued at run time: temporary credentials, or a permanent key a user made."""
         self._by_ak[cred.access_key] = (user, cred)

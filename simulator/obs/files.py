@@ -95,8 +95,18 @@ class ObsFiles:
             return out
 
     def exists(self, path: str) -> bool:
-        """A file path names an object; a folder path has at least one object under it."""
-        return bool(self.objects(path, limit=None if path.endswith("/") else 1))
+        """A file path names an object; a folder path has at least one object under it
+        (found without listing them all: training jobs ask this on every create)."""
+        if not path.endswith("/"):
+            return bool(self.objects(path, limit=1))
+        bucket_name, prefix = split(path)
+        with self.lock:
+            bucket = self._store.buckets.get(bucket_name)
+            if bucket is None:
+                return False
+            return any(key.startswith(prefix) and not key.endswith("/")
+                       and _size(bucket.keys.getlist(key)) is not None
+                       for key in list(bucket.keys))
 
     def read(self, path: str, max_bytes: int) -> bytes | None:
         """An object's bytes; None when it does not exist or is larger than max_bytes."""
