@@ -240,7 +240,7 @@ def test_into_a_running_simulator_and_its_bucket(server, tmp_path):
     auditor = organisation.auditors[0]
     project = organisation.teams[0].project.id
     url = server.endpoint + "/v3/%s/traces?trace_type=system&limit=200&from=%d&to=%d" % (
-        project, opts.start_ms, now + 1)
+        project, opts.start_ms - 1, now + 1)  # the window excludes both ends
     signed = signing.sign("GET", url, {"Content-Type": "application/json"}, b"",
                           auditor.access_key, auditor.user.credentials[0].secret_key,
                           server.sim.clock.now_ms())

@@ -77,7 +77,11 @@ class Plan:
         for team in self.org.teams:
             bucket = bucket_of(self.org, team)
             stock_bucket(run.sim, bucket)
-            self.work[team.name] = TeamWork(team, bucket)
+            ci_bucket = "ci-" + bucket
+            run.sim.obs_files.make_bucket(ci_bucket)
+            for key in workmod.CODE + workmod.TRAIN_DATA:
+                run.sim.obs_files.write("/%s/%s" % (ci_bucket, key), b"# ci\n")
+            self.work[team.name] = TeamWork(team, bucket, ci_bucket=ci_bucket)
         self.days = [self.run.start_ms + d * DAY_MS
                      for d in range((self.run.end_ms - self.run.start_ms + DAY_MS - 1) // DAY_MS)]
 
@@ -167,13 +171,16 @@ class Plan:
         work = self.work[team.name]
         robots = sum(len(t.with_role("ci-robot")) for t in self.org.teams) or 1
         per_push = work_compute.CI_PIPELINE_TRACES
+        actor, actor_day = None, None
         while True:
             now = self.run.now_ms()
             if now >= self.run.end_ms:
                 return
-            flow_rng = random.Random(rng.getrandbits(64))
-            self.run.spawn(now, self._start(robot, now, work_compute.ci_pipeline, work,
-                                            flow_rng))
+            if now // DAY_MS != actor_day:  # a runner's address lasts a day
+                actor, actor_day = self.actor(robot, now, rng), now // DAY_MS
+            # the pushes share the robot's random source and actor: thousands of pushes a
+            # day, and a fresh Random costs more than the push's own bookkeeping
+            self.run.spawn(now, work_compute.ci_pipeline(actor, work, rng))
             yield self._next_push_s(robot, now, rng, robots, per_push)
 
     def _next_push_s(self, robot, now: int, rng, robots: int, per_push: int) -> float:

@@ -36,6 +36,9 @@ OUTPUT_SLOTS = 6  # output folders are reused in turn: the objects in OBS stay b
 class TeamWork:
     team: object  # org.Team
     bucket: str  # the team's bucket, with the files above
+    # the CI robot's own bucket, with CODE and TRAIN_DATA only: a training job checks its
+    # code folder by listing the bucket, and the CI creates one on every push
+    ci_bucket: str | None = None
     assets: dict = field(default_factory=dict)  # kind -> {id: facts}
     _names: dict = field(default_factory=dict)
     _slot: int = 0
@@ -44,6 +47,9 @@ class TeamWork:
     def path(self, key: str = "") -> str:
         """`/bucket/key` (a folder when key ends with /)."""
         return "/%s/%s" % (self.bucket, key)
+
+    def ci_path(self, key: str = "") -> str:
+        return "/%s/%s" % (self.ci_bucket or self.bucket, key)
 
     def output(self) -> str:
         """A training output folder (one of OUTPUT_SLOTS, taken in turn)."""

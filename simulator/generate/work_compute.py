@@ -416,21 +416,23 @@ def _training_config(actor, work, rng, every_step: bool):
 
 def _v2_body(work, rng, name: str, *, output: str, flavor: str, nodes: int = 1,
              data: str = "data/train/", description: str = "", pool_id: str | None = None,
-             image_url: str | None = None) -> dict:
+             image_url: str | None = None, at=None) -> dict:
+    """`at(key)` is the path of a key (default work.path: the team's bucket)."""
+    at = at or work.path
     engine_name, engine_version = rng.choice(V2_ENGINES)
     if image_url:
         algorithm = {"engine": {"image_url": image_url},
                      "command": "bash /home/ma-user/run_train.sh"}
     else:
-        algorithm = {"code_dir": _obs(work.path("code/")),
-                     "boot_file": _obs(work.path("code/train.py")),
+        algorithm = {"code_dir": _obs(at("code/")),
+                     "boot_file": _obs(at("code/train.py")),
                      "engine": {"engine_name": engine_name, "engine_version": engine_version}}
     algorithm["parameters"] = [
         {"name": "learning_rate", "value": rng.choice(("0.1", "0.01", "0.001"))},
         {"name": "epochs", "value": str(rng.choice((5, 10, 30)))},
         {"name": "batch_size", "value": str(rng.choice((32, 64, 128)))}]
     algorithm["inputs"] = [{"name": "data_url",
-                            "remote": {"obs": {"obs_url": _obs(work.path(data))}}}]
+                            "remote": {"obs": {"obs_url": _obs(at(data))}}}]
     algorithm["outputs"] = [{"name": "train_url", "remote": {"obs": {"obs_url": _obs(output)}}}]
     resource = {"flavor_id": flavor, "node_count": nodes}
     if pool_id:
@@ -579,9 +581,9 @@ def training_v2_chore(actor, work, rng):
 def ci_pipeline(actor, work, rng):
     """The team's CI robot on every push: a one-node smoke training job on the new code,
     stopped as soon as it runs, then deleted (CI_PIPELINE_TRACES calls, no reads)."""
-    body = _v2_body(work, rng, work.name("ci-smoke"), output=work.output(),
+    body = _v2_body(work, rng, work.name("ci-smoke"), output=work.ci_path("smoke/"),
                     flavor="modelarts.vm.cpu.8u", data="data/train/part-00000.csv",
-                    description="CI smoke test")
+                    description="CI smoke test", at=work.ci_path)
     job = _create_v2(actor, work, body, ci=True)
     if job is None:
         return
