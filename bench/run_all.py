@@ -1,8 +1,9 @@
-"""Run the three benchmarks, one after the other, each in its own process, and sum them up.
+"""Run the four benchmarks, one after the other, each in its own process, and sum them up.
 
   tracing_overhead  traced calls/s against the same server with tracing off  (target: <= 15%)
   vs_moto           simulator (traced) calls/s against moto's S3 server       (target: >= 3x)
   list_traces       ListTraces p99 at a million stored traces                (target: < 5 ms)
+  generate          generate jsonl traces/s, and peak memory at 10M traces   (>= 50k/s, < 300 MB)
 
 Each writes bench/results/NAME.json; this prints a summary of the targets from those files.
 The exit status is 1 when a benchmark fails to run; a missed target is reported, not an error
@@ -24,12 +25,13 @@ from _common import wait_until_quiet
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
-ORDER = ("tracing_overhead", "vs_moto", "list_traces")
+ORDER = ("tracing_overhead", "vs_moto", "list_traces", "generate")
 QUICK = {  # a smoke run: the same code paths, small sizes, figures not meaningful
     "tracing_overhead": ["--rounds", "1", "--seconds", "2", "--warmup", "0.5"],
     "vs_moto": ["--rounds", "1", "--seconds", "2", "--warmup", "0.5"],
     "list_traces": ["--count", "20000", "--iterations", "50", "--http-iterations", "10",
                     "--scan-iterations", "1"],
+    "generate": ["--traces", "20000", "--baseline", "2000", "--memory", "20000"],
 }
 
 
@@ -71,6 +73,12 @@ def summary_line(name: str) -> tuple[str, bool | None]:
             "" if judged["servers_saturated"] else " (client-bound, not judged)")
             for client, judged in goal["by_client"].items())
         text += " (need %.0fx)" % goal["min_ratio"]
+    elif name == "generate":
+        text = "%.0f traces/s jsonl (need %d; %.1fx the naive Faker baseline), peak %s MB at " \
+               "%s traces (limit %d MB at 10M)" % (
+                   goal["rate"], goal["min_rate"], goal["ratio_to_baseline"],
+                   "%.0f" % goal["peak_mb_at_largest"] if goal["largest"] else "-",
+                   goal["largest"], goal["max_peak_mb"])
     else:
         text = "worst p99 %.2f ms (%s), limit %.0f ms, at %d traces" % (
             goal["worst_p99_ms"], goal["worst_shape"], goal["max_p99_ms"],

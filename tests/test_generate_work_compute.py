@@ -7,6 +7,7 @@ import random
 import pytest
 
 from simulator import catalog
+from simulator.generate.plan import stock_bucket
 from simulator.generate import engine, org, work as workmod
 from simulator.generate import work_compute as wc
 
@@ -41,13 +42,7 @@ class Harness:
                               emit=lambda rec, label: self.records.append(rec))
         self.team = self.org.teams[0]
         bucket = "t-" + self.team.name + "-data"
-        files = self.run.sim.obs_files
-        files.make_bucket(bucket)
-        for key in (workmod.IMAGES + workmod.TEXTS + workmod.CODE + workmod.TRAIN_DATA
-                    + workmod.MODEL_FILES):
-            files.write("/%s/%s" % (bucket, key), b"x" * 64)
-        for key in workmod.IMAGES:
-            files.write("/%s/%s" % (bucket, key[:-4] + ".txt"), b"cat")
+        stock_bucket(self.run.sim, bucket)  # the files the planner gives every team
         self.work = workmod.TeamWork(self.team, bucket)
 
     def actor(self, role="ml-engineer", i=0, via="api"):

@@ -9,6 +9,7 @@ import random
 import pytest
 
 from simulator import catalog
+from simulator.generate.plan import stock_bucket
 from simulator.generate import engine, org, work as workmod, work_data as wd
 
 START_MS = 1_793_232_000_000  # a Monday, 00:00 UTC
@@ -57,14 +58,7 @@ class World:
                               emit=lambda rec, label: self.records.append(rec))
         self.team = self.org.teams[0]
         bucket = "t-" + self.team.name + "-data"
-        files = self.run.sim.obs_files
-        files.make_bucket(bucket)
-        for key in (workmod.IMAGES + workmod.TEXTS + workmod.CODE + workmod.TRAIN_DATA
-                    + workmod.MODEL_FILES):
-            files.write("/%s/%s" % (bucket, key), b"x" * 64)
-        for i, key in enumerate(workmod.IMAGES):
-            files.write("/%s/%s" % (bucket, key[:-4] + ".txt"),
-                        workmod.LABELS[i % 3].encode())
+        stock_bucket(self.run.sim, bucket)  # the files the planner gives every team
         self.work = workmod.TeamWork(self.team, bucket)
         self.seed = seed
         self._actors = {}
