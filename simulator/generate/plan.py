@@ -118,7 +118,7 @@ class Plan:
         rng = random.Random("%d-%s" % (self.run.seed, persona.user.id))
         routines = self._routines(persona.role)
         low, high = ROUTINES_PER_DAY[persona.role]
-        work = self.work.get(persona.team.name)
+        org_wide = persona.role in ("admin", "auditor")  # they look after every team
         for day in self.days:
             midnight = local_day_start(persona, day)
             start, end = office_hours(persona, midnight)
@@ -134,6 +134,8 @@ class Plan:
             weights = [w for w, _ in routines]
             for _ in range(count):
                 _, workflow = rng.choices(routines, weights)[0]
+                team = rng.choice(self.org.teams) if org_wide else persona.team
+                work = self.work[team.name]
                 at = rng.randint(start, max(start, end - HOUR_MS))
                 flow_rng = random.Random(rng.getrandbits(64))
                 self.run.spawn(at, self._start(persona, at, workflow, work, flow_rng))
