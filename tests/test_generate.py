@@ -106,11 +106,30 @@ def test_a_record_is_its_persona_field_by_field(quiet_week):
 # -- scenarios -----------------------------------------------------------------------------
 
 def test_every_scenario_is_labelled_and_holds_together(week):
-    out, result, records = week
+    out, _, records = week
+    check_scenarios(out, records, sorted(SCENARIOS))
+
+
+@pytest.mark.parametrize("seed,teams,days,start", [
+    (2, 2, 1, "2026-11-02"),           # one day: scenarios placed inside it
+    (5, 1, 1, "2026-11-04T12:00"),     # a window that starts at noon
+    (13, 2, 0.5, "2026-11-03T06:00"),  # half a day
+    (7, 5, 2, "2026-11-07"),           # a weekend
+])
+def test_scenarios_hold_together_in_short_and_odd_windows(tmp_path, seed, teams, days, start):
+    generate(Options(days=days, teams=teams, seed=seed, start_ms=parse_start(start),
+                     out=tmp_path))
+    check_scenarios(tmp_path, read_jsonl(tmp_path / "traces.jsonl"), sorted(SCENARIOS))
+
+
+def check_scenarios(out: Path, records: list[dict], names: list[str]) -> None:
+    """Each scenario has labelled traces, in order, inside its window, made with its
+    identity, one of its keys and from one of its networks, touching no resource outside
+    its life."""
     by_id = {r["trace_id"]: (i, r) for i, r in enumerate(records)}
     labels = read_jsonl(out / "labels.jsonl")
     instances = {s["scenario"]: s for s in read_jsonl(out / "scenarios.jsonl")}
-    assert sorted(instances) == sorted(SCENARIOS)
+    assert sorted(instances) == names
     assert all(l["trace_id"] in by_id for l in labels)
     for name, instance in instances.items():
         mine = [by_id[l["trace_id"]] for l in labels if l["scenario"] == name]
@@ -121,6 +140,7 @@ def test_every_scenario_is_labelled_and_holds_together(week):
                                                        instance["is_malicious"])
         for _, r in mine:
             assert instance["start_ms"] <= r["time"] <= instance["end_ms"], name
+            assert r["trace_type"] == "ApiCall", name
             assert r["user"]["name"] == instance["actor"], name
             assert r["user"]["access_key_id"] in instance["access_key_ids"], name
             assert any(ipaddress.ip_address(r["source_ip"]) in ipaddress.ip_network(c)
@@ -162,6 +182,11 @@ def test_scenario_signatures(week):
     assert any(r["trace_name"] == "CreatePool" for r in labelled["cryptomining"])
     assert any(r["trace_name"].lower().startswith("delete") for r in labelled["leaked-key"])
     assert all(r["trace_rating"] == "normal" for r in labelled["noisy-ci"])
+    persisted = [(r["trace_name"], r["code"]) for r in labelled["persistence"]]
+    assert persisted[0] == ("addAkSk", "200")
+    assert ("createNotebook", "200") in persisted and ("deleteNotebook", "200") in persisted
+    deleted = [r for r in labelled["leaked-key"] if r["trace_name"].lower().startswith("delete")]
+    assert deleted and all(r["code"].startswith("2") for r in deleted)
 
 
 # -- determinism -----------------------------------------------------------------------------
@@ -256,3 +281,61 @@ def test_into_a_running_simulator_and_its_bucket(server, tmp_path):
                         for k in keys)
     again = requests.post(server.endpoint + "/_sim/traces", data=orjson.dumps(records[:3]))
     assert again.status_code == 409
+
+
+# -- bad arguments -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args,message", [
+    (["--days", "inf"], "--days must be between"),
+    (["--days", "0"], "--days must be between"),
+    (["--teams", "0"], "--teams must be between"),
+    (["--region", "../../x"], "not a region name"),
+    (["--into-bucket", "b1"], "--into-bucket needs --into"),
+    (["--into", "http://127.0.0.1:9", "--into-bucket", "Bad_Bucket"], "not a bucket name"),
+    (["--into", "http://127.0.0.1:9"], "did not tell its clock"),
+    (["--scenario", "leaked-key,nope"], "unknown scenario(s): nope"),
+    (["--start", "1999-06-01"], "before 2001-09-09"),
+    (["--start", "tomorrow"], "is not a date"),
+])
+def test_bad_arguments_are_refused_before_anything_is_written(tmp_path, capsys, args,
+                                                              message):
+    from simulator.cli import main
+    out = tmp_path / "out"
+    code = main(["generate", "--out", str(out), "--quiet"] + args)
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+# -- the loading endpoints refuse what they cannot keep whole ------------------------------------
+
+def test_loading_endpoints_refuse_without_half_writing(server):
+    base = server.endpoint + "/_sim"
+    record = read_jsonl_one(server)
+    missing = dict(record)
+    missing.pop("project_id")
+    resp = requests.post(base + "/traces", data=orjson.dumps([record, missing]))
+    assert resp.status_code == 400 and "project_id" in resp.json()["error"]
+    assert requests.get(base + "/health").json()["traces"] == 0
+    assert requests.post(base + "/traces", data=b"{").status_code == 400
+    assert requests.post(base + "/traces", data=b"{}").status_code == 400
+    before = len(server.sim.directory.domains), len(server.sim.directory.projects)
+    clash = {"domains": [{"id": "a" * 32, "name": "newco",
+                          "projects": [{"id": "b" * 32, "name": "cn-north-4"}],
+                          "users": [{"id": "c" * 32, "name": "eve", "credentials": [
+                              {"access_key": "EA9DJ2SB8WQEE7QK29UO", "secret_key": "x"}]}]}]}
+    resp = requests.post(base + "/accounts", data=orjson.dumps(clash))
+    assert resp.status_code == 409
+    assert (len(server.sim.directory.domains), len(server.sim.directory.projects)) == before
+    assert requests.put(base + "/objects/Bad_Bucket/k", data=b"x").status_code == 400
+
+
+def read_jsonl_one(server) -> dict:
+    """One valid generated record for the fixture server's own project."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(Options(days=0.5, teams=1, seed=1, start_ms=START, out=Path(tmp),
+                         scenarios=[]))
+        record = read_jsonl(Path(tmp) / "traces.jsonl")[0]
+    now = server.sim.clock.now_ms()
+    return dict(record, time=now - 1000, record_time=now - 1000)

@@ -156,6 +156,17 @@ def test_data_traces_are_valid(server, tmp_path):
     assert run(tmp_path) == (0, "checked 3 records in 1 file: valid\n")
 
 
+def test_a_data_trace_of_another_accounts_read_is_valid(tmp_path):
+    """Data traces are kept in the bucket owner's account (domain_id) whoever called."""
+    record = build(trace_input(trace_name="getObject", operation_id="ObsGetObject",
+                               resource_type="object", service_type="OBS", read_only=True,
+                               trace_type="ObsSDK", event_type="data", tracker_name="t1"))
+    record["domain_id"] = "0" * 32  # the owner; user.domain is the caller's
+    assert validation.check_record(record) == []
+    management = dict(record, event_type="system", tracker_name="system", trace_type="ApiCall")
+    assert ("user.domain.id" in dict(validation.check_record(management)))
+
+
 def test_renamed_traces_are_valid_with_the_same_overrides(tmp_path):
     app = make_app(trace_names={"CreateDataset": "createDatasetV2"})
     try:

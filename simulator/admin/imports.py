@@ -26,7 +26,9 @@ MAX_TRACES = 10_000  # per request
 def add_accounts():
     try:
         given = Directory.from_mapping(orjson.loads(request.get_data()), "request body")
-        added = _sim().directory.merge(given)
+        sim = _sim()
+        with sim.lock:
+            added = sim.directory.merge(given)
     except (orjson.JSONDecodeError, AttributeError, TypeError) as exc:
         return _error("the body must be an accounts mapping {\"domains\": [...]}: %s" % exc)
     except AccountsError as exc:
@@ -49,6 +51,9 @@ def add_traces():
     problems = []
     for i, record in enumerate(records):
         found = check_record(record) if isinstance(record, dict) else [("", "not an object")]
+        if isinstance(record, dict) and not (isinstance(record.get("project_id"), str)
+                                             and record["project_id"]):
+            found.append(("project_id", "required: the project whose traces it joins"))
         problems += ["#%d %s: %s" % (i + 1, field or "record", message)
                      for field, message in found]
     if problems:
@@ -59,7 +64,9 @@ def add_traces():
     try:
         with sim.lock:
             sim.traces.add_sorted(kept)
-    except sqlite3.IntegrityError:
+    except sqlite3.IntegrityError as exc:
+        if "UNIQUE" not in str(exc):
+            return _error("no trace stored: %s" % exc)
         return _error("no trace stored: a trace with one of these trace_ids is stored already",
                       409)
     return _json({"stored": len(kept), "expired": len(records) - len(kept)})

@@ -108,6 +108,7 @@ def _outputs(opts: Options):
     if opts.into is not None:
         from simulator.generate.remote import Remote
         remote = Remote(opts.into)
+        remote.clock_ms()  # it answers, before any file is opened
     settings = _file_settings()
     if opts.out is not None:
         opts.out.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from datetime import datetime, timezone
@@ -10,6 +11,9 @@ from pathlib import Path
 from simulator.generate import Options, generate, writers
 from simulator.generate.engine import DAY_MS
 from simulator.generate.scenarios import SCENARIOS, describe
+from simulator.settings import BUCKET
+
+MIN_DAYS, MAX_DAYS, MAX_TEAMS = 1 / 24, 3660, 500
 
 
 def add_parser(sub) -> None:
@@ -43,7 +47,8 @@ def _scenarios(text: str) -> list[str]:
         return list(SCENARIOS)
     if text in ("none", ""):
         return []
-    return [name.strip() for name in text.split(",") if name.strip()]
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    return list(dict.fromkeys(names))  # each once: labels name a scenario, not an instance
 
 
 def parse_start(text: str) -> int:
@@ -52,7 +57,10 @@ def parse_start(text: str) -> int:
             when = datetime.strptime(text.rstrip("Z"), fmt)
         except ValueError:
             continue
-        return int(when.replace(tzinfo=timezone.utc).timestamp() * 1000)
+        at = int(when.replace(tzinfo=timezone.utc).timestamp() * 1000)
+        if at < EARLIEST_START_MS:
+            raise ValueError("--start %r is before 2001-09-09 (CTS times have 13 digits)" % text)
+        return at
     raise ValueError("--start %r is not a date (2026-11-01) or a UTC time "
                      "(2026-11-01T08:00:00)" % text)
 
@@ -66,13 +74,36 @@ def _default_start(args) -> int:
     return end - int(args.days * DAY_MS)
 
 
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+EARLIEST_START_MS = 1_000_000_000_000  # 2001-09-09: CTS times are 13-digit milliseconds
+
+
+def _check(args) -> str | None:
+    if not (MIN_DAYS <= args.days <= MAX_DAYS):  # also refuses nan and inf
+        return "--days must be between %g and %d" % (MIN_DAYS, MAX_DAYS)
+    if not 1 <= args.teams <= MAX_TEAMS:
+        return "--teams must be between 1 and %d" % MAX_TEAMS
+    if args.traces is not None and args.traces < 1:
+        return "--traces must be positive"
+    if not REGION.match(args.region):
+        return "--region %r is not a region name such as cn-north-4" % args.region
+    if args.into_bucket is not None:
+        if args.into is None:
+            return "--into-bucket needs --into URL (the simulator that has the bucket)"
+        if not BUCKET.match(args.into_bucket) or ".." in args.into_bucket:
+            return "--into-bucket %r is not a bucket name" % args.into_bucket
+    if args.out is None and args.into is None:
+        return "say where the traces go: --out DIR, or --into URL"
+    return None
+
+
 def command(args) -> int:
     if args.list_scenarios:
         sys.stdout.write(describe())
         return 0
-    if args.days <= 0 or args.teams < 1 or (args.traces is not None and args.traces < 1):
-        print("modelarts-sim generate: --days, --teams and --traces must be positive",
-              file=sys.stderr)
+    problem = _check(args)
+    if problem:
+        print("modelarts-sim generate: %s" % problem, file=sys.stderr)
         return 2
     from simulator.generate.remote import RemoteError
     try:

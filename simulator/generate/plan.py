@@ -82,8 +82,10 @@ class Plan:
             for key in workmod.CODE + workmod.TRAIN_DATA:
                 run.sim.obs_files.write("/%s/%s" % (ci_bucket, key), b"# ci\n")
             self.work[team.name] = TeamWork(team, bucket, ci_bucket=ci_bucket)
-        self.days = [self.run.start_ms + d * DAY_MS
-                     for d in range((self.run.end_ms - self.run.start_ms + DAY_MS - 1) // DAY_MS)]
+        # the UTC days the window touches, from midnight: working hours are local times of
+        # day, whatever time of day the window starts at
+        first = self.run.start_ms - self.run.start_ms % DAY_MS
+        self.days = list(range(first, self.run.end_ms, DAY_MS))
 
     def actor(self, persona, at_ms: int, rng: random.Random, **kw) -> Actor:
         start, end = office_hours(persona, local_day_start(persona, at_ms - at_ms % DAY_MS))
@@ -138,7 +140,8 @@ class Plan:
                 work = self.work[team.name]
                 at = rng.randint(start, max(start, end - HOUR_MS))
                 flow_rng = random.Random(rng.getrandbits(64))
-                self.run.spawn(at, self._start(persona, at, workflow, work, flow_rng))
+                if at >= self.run.start_ms:  # a day the window starts in the middle of
+                    self.run.spawn(at, self._start(persona, at, workflow, work, flow_rng))
         return
         yield  # a generator that only spawns
 
@@ -152,7 +155,8 @@ class Plan:
         rng = random.Random("%d-chores-%s" % (self.run.seed, team.name))
         lead = team.with_role("ml-engineer")[0]
         workdays = [d for d in self.days
-                    if is_workday(lead, local_day_start(lead, d) + 12 * HOUR_MS)]
+                    if is_workday(lead, local_day_start(lead, d) + 12 * HOUR_MS)
+                    and office_hours(lead, local_day_start(lead, d))[0] >= self.run.start_ms]
         if not workdays:
             return
         for i, (role, chore) in enumerate(chores):

@@ -55,6 +55,17 @@ def _at(persona, day_ms: int, local_hour: float) -> int:
     return planmod.local_day_start(persona, day_ms) + int(local_hour * HOUR_MS)
 
 
+def _inside(plan, at_ms: int, duration_ms: int) -> int:
+    """A start that keeps the scenario's window inside the run's: moved by whole days (the
+    local hour stays) while it can be, else clamped to the run's start."""
+    start, end = plan.run.start_ms, plan.run.end_ms
+    while at_ms + duration_ms > end and at_ms - DAY_MS >= start:
+        at_ms -= DAY_MS
+    while at_ms < start and at_ms + DAY_MS + duration_ms <= end:
+        at_ms += DAY_MS
+    return max(start, min(at_ms, end - duration_ms))
+
+
 def _label(name: str, persona, malicious: bool, step: str) -> Label:
     return Label(name, step, persona.name, malicious)
 
@@ -93,13 +104,13 @@ def _leaked_key(plan, rng) -> Instance:
     victim = rng.choice(team.with_role("ml-engineer"))
     network = rng.choice(plan.org.foreign_networks)
     day = _day(plan, rng)
-    start = _at(victim, day, rng.uniform(1.5, 3.5))
+    start = _inside(plan, _at(victim, day, rng.uniform(1.5, 3.5)), 4 * HOUR_MS)
     work = plan.work[team.name]
 
     def task():
         prep = Actor(plan.run, victim, address=victim.networks[0].address(rng), via="api")
         reply = prep.call("CreateNotebook", _notebook_body(work.name("nb-exp")))
-        if reply.status == 201:
+        if reply.status == 200:
             work.add("notebook", reply.body["id"], name=reply.body["name"])
         yield max(1.0, (start - plan.run.now_ms()) / 1000.0)
         actor = Actor(plan.run, victim, address=network.address(rng), via="api",
@@ -129,7 +140,7 @@ def _leaked_key(plan, rng) -> Instance:
                 work.remove(kind, facts["id"])
                 yield rng.uniform(1, 5)
 
-    plan.run.spawn(_at(victim, day - DAY_MS, 15.0) if day > plan.run.start_ms else start, task())
+    plan.run.spawn(min(_at(victim, day - DAY_MS, 15.0), start - HOUR_MS), task())
     return Instance("leaked-key", victim.name, victim.user.id, [victim.access_key],
                     [network.cidr], start, start + 4 * HOUR_MS, True, team.name,
                     {"country": network.country, "user_agent": ATTACKER_AGENT})
@@ -154,7 +165,7 @@ def _persistence(plan, rng) -> Instance:
     insider = rng.choice(team.with_role("data-labeller") or team.with_role("ml-engineer"))
     home = insider.networks[-1]
     day = _day(plan, rng)
-    start = _at(insider, day, rng.uniform(21.0, 23.0))
+    start = _inside(plan, _at(insider, day, rng.uniform(21.0, 23.0)), 9 * HOUR_MS)
     draw = random.Random(rng.getrandbits(64))
     new_key = "".join(draw.choices("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", k=20))
     new_secret = "".join(draw.choices("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -177,9 +188,9 @@ def _persistence(plan, rng) -> Instance:
         user.call("ListAllNotebooks")
         yield rng.uniform(5, 30)
         reply = user.call("CreateNotebook", _notebook_body(work.name("nb-tmp"),
-                                                          "modelarts.vm.gpu.p100"))
+                                                          "modelarts.vm.gpu.tnt004"))
         yield 10 * MINUTE
-        if reply.status == 201:
+        if reply.status == 200:
             user.call("StopNotebook", id=reply.body["id"])
             yield 5 * MINUTE
             user.call("DeleteNotebook", id=reply.body["id"])
@@ -203,7 +214,7 @@ def _exfiltration(plan, rng) -> Instance:
     engineers = team.with_role("ml-engineer")
     insider, owner = engineers[0], engineers[-1]
     day = _day(plan, rng)
-    start = _at(insider, day, rng.uniform(19.0, 21.0))
+    start = _inside(plan, _at(insider, day, rng.uniform(19.0, 21.0)), 2 * HOUR_MS)
     outside = "bkp-%s" % random.Random(rng.getrandbits(64)).getrandbits(64).to_bytes(8, "big").hex()
     plan.run.sim.obs_files.make_bucket(outside)  # another account's bucket
     work = plan.work[team.name]
@@ -225,7 +236,7 @@ def _exfiltration(plan, rng) -> Instance:
             work.release(facts)
             yield rng.uniform(20, 90)
 
-    plan.run.spawn(_at(owner, day, 9.5), task())
+    plan.run.spawn(min(_at(owner, day, 9.5), start - 2 * HOUR_MS), task())
     return Instance("exfiltration", insider.name, insider.user.id, [insider.access_key],
                     [home.cidr], start, start + 2 * HOUR_MS, True, team.name,
                     {"target_bucket": outside})
@@ -238,7 +249,7 @@ def _cryptomining(plan, rng) -> Instance:
     team = rng.choice(plan.org.teams)
     actor_p = rng.choice(team.with_role("ml-engineer"))
     day = _day(plan, rng)
-    start = _at(actor_p, day, rng.uniform(0.5, 1.5))
+    start = _inside(plan, _at(actor_p, day, rng.uniform(0.5, 1.5)), 6 * HOUR_MS)
     network = rng.choice(plan.org.foreign_networks)
     work = plan.work[team.name]
     pool_display = "train-gpu-%d" % rng.randint(10, 99)
@@ -287,7 +298,7 @@ def _privilege_probing(plan, rng) -> Instance:
     auditor = rng.choice(plan.org.auditors)
     team = rng.choice(plan.org.teams)
     day = _day(plan, rng)
-    start = _at(auditor, day, rng.uniform(10.0, 15.0))
+    start = _inside(plan, _at(auditor, day, rng.uniform(10.0, 15.0)), HOUR_MS)
     work = plan.work[team.name]
     address = auditor.networks[0].address(rng)
 
@@ -314,12 +325,12 @@ def _insider_cleanup(plan, rng) -> Instance:
     team = rng.choice(plan.org.teams)
     leaver = rng.choice(team.with_role("ml-engineer"))
     day = _day(plan, rng, last=True)
-    start = _at(leaver, day, rng.uniform(16.0, 17.5))
+    start = _inside(plan, _at(leaver, day, rng.uniform(16.0, 17.5)), 4 * HOUR_MS)
     work = plan.work[team.name]
     address = leaver.networks[0].address(rng)
 
     def task():
-        actor = Actor(plan.run, leaver, address=address,
+        actor = Actor(plan.run, leaver, address=address, via="api",
                       label=_label("insider-cleanup", leaver, True, "delete-services"))
         for facts in _take_all(work, "service_v2"):
             actor.call("BatchDeleteInferServices", {"service_ids": [facts["id"]]})
@@ -343,6 +354,15 @@ def _insider_cleanup(plan, rng) -> Instance:
                 yield rng.uniform(5, 30)
             work.release(facts)
 
+    def morning():
+        """The leaver's last ordinary work (unlabelled): so there is something to delete
+        even in a window too short for the week to have made it."""
+        from simulator.generate import work_data
+        prep = Actor(plan.run, leaver, address=address, via="api")
+        yield from work_data.curate_dataset(prep, work, rng)
+        yield from work_data.import_model(prep, work, rng)
+
+    plan.run.spawn(min(_at(leaver, day, 9.5), start - 3 * HOUR_MS), morning())
     plan.run.spawn(start, task())
     return Instance("insider-cleanup", leaver.name, leaver.user.id, [leaver.access_key],
                     [leaver.networks[0].cidr], start, start + 4 * HOUR_MS, True, team.name)
@@ -355,7 +375,7 @@ def _noisy_ci(plan, rng) -> Instance:
     team = rng.choice(plan.org.teams)
     robot = team.with_role("ci-robot")[0]
     day = _day(plan, rng)
-    start = _at(robot, day, rng.uniform(10.0, 16.0))
+    start = _inside(plan, _at(robot, day, rng.uniform(10.0, 16.0)), 3 * HOUR_MS)
     work = plan.work[team.name]
     address = robot.networks[0].address(rng)
     pushes = rng.randint(30, 80)

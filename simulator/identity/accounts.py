@@ -78,35 +78,35 @@ class Directory:
         return self._by_ak.get(ak)
 
     def merge(self, other: "Directory") -> dict:
-        """Add the domains, projects and users of another directory that this one lacks
-        (an id it knows must name the same thing). Returns how many of each were added."""
-        added = {"domains": 0, "projects": 0, "users": 0}
-        for d in other.domains:
-            mine = self.domain(id=d.id)
-            if mine is None:
-                self.domains.append(d)
-                added["domains"] += 1
-            elif mine != d:
-                raise AccountsError("domain %s is already known as %s" % (d.id, mine.name))
-        for p in other.projects.values():
-            mine = self.projects.get(p.id)
-            if mine is None:
-                self.projects[p.id] = p
-                added["projects"] += 1
-            elif mine != p:
-                raise AccountsError("project %s is already known as %s" % (p.id, mine.name))
-        for u in other.users:
-            mine = self.user_by_id(u.id)
-            if mine is None:
-                if any(c.access_key in self._by_ak for c in u.credentials):
-                    raise AccountsError("an access key of user %s is already known" % u.name)
-                self.users.append(u)
-                for cred in u.credentials:
-                    self._by_ak[cred.access_key] = (u, cred)
-                added["users"] += 1
-            elif mine != u:
-                raise AccountsError("user %s is already known as %s" % (u.id, mine.name))
-        return added
+        """Add the domains, projects and users of another directory that this one lacks (an
+        id it knows must name the same thing, a new user's keys must be new). All or nothing:
+        raises AccountsError before changing anything. Returns how many of each were added."""
+        domains = [d for d in other.domains if self._new(self.domain(id=d.id), d, "domain")]
+        projects = [p for p in other.projects.values()
+                    if self._new(self.projects.get(p.id), p, "project")]
+        users = [u for u in other.users if self._new(self.user_by_id(u.id), u, "user")]
+        keys = [c.access_key for u in users for c in u.credentials]
+        if any(k in self._by_ak for k in keys) or len(set(keys)) != len(keys):
+            raise AccountsError("an access key of a new user is already known")
+        for u in users:
+            if self.user(u.name, domain_id=u.domain.id) is not None:
+                raise AccountsError("user name %s is already taken in domain %s" % (
+                    u.name, u.domain.id))
+        self.domains.extend(domains)
+        self.projects.update((p.id, p) for p in projects)
+        self.users.extend(users)
+        for u in users:
+            for cred in u.credentials:
+                self._by_ak[cred.access_key] = (u, cred)
+        return {"domains": len(domains), "projects": len(projects), "users": len(users)}
+
+    @staticmethod
+    def _new(mine, theirs, kind: str) -> bool:
+        if mine is None:
+            return True
+        if mine != theirs:
+            raise AccountsError("%s %s is already known as %s" % (kind, theirs.id, mine.name))
+        return False
 
     def add_key(self, user: User, cred: Credential) -> None:
         """A key issued at run time: temporary credentials, or a permanent key a user made."""
