@@ -328,6 +328,10 @@ def test_loading_endpoints_refuse_without_half_writing(server):
     assert resp.status_code == 409
     assert (len(server.sim.directory.domains), len(server.sim.directory.projects)) == before
     assert requests.put(base + "/objects/Bad_Bucket/k", data=b"x").status_code == 400
+    old = dict(record, time=record["time"] - 8 * 86_400_000,
+               record_time=record["record_time"] - 8 * 86_400_000)
+    resp = requests.post(base + "/traces", data=orjson.dumps([old]))
+    assert (resp.status_code, resp.json()) == (200, {"stored": 0, "expired": 1})
 
 
 def read_jsonl_one(server) -> dict:

@@ -63,7 +63,8 @@ def add_traces():
     kept = [r for r in records if r["time"] >= oldest]
     try:
         with sim.lock:
-            sim.traces.add_sorted(kept)
+            if kept:  # every one may be past retention
+                sim.traces.add_sorted(kept)
     except sqlite3.IntegrityError as exc:
         if "UNIQUE" not in str(exc):
             return _error("no trace stored: %s" % exc)
