@@ -93,6 +93,15 @@ class TeamWork:
     def release(facts: dict) -> None:
         facts["busy"] = False
 
+    def using(self, kind: str, rng: random.Random, flow, **match):
+        """Take one resource of a kind, run flow(facts) (a workflow's steps) on it, release it:
+        a workflow step over whatever resource is free; nothing when none is."""
+        facts = self.take(kind, rng, **match)
+        if facts is None:
+            return
+        yield from flow(facts)
+        self.release(facts)
+
     def oldest(self, kind: str) -> dict | None:
         """The first resource of a kind still registered and not busy (for clean-ups)."""
         return next((f for f in self.assets.get(kind, {}).values() if not f.get("busy")), None)

@@ -291,20 +291,12 @@ def publish_dataset_version(actor, work, rng):
 def refresh_dataset(actor, work, rng):
     """New raw files landed in the bucket: the engineer syncs the data source and imports
     the drop."""
-    ds = work.take("dataset", rng)
-    if ds is None:
-        return
-    yield from _sync_and_import(actor, work, rng, ds)
-    work.release(ds)
+    yield from work.using("dataset", rng, lambda ds: _sync_and_import(actor, work, rng, ds))
 
 
 def export_dataset(actor, work, rng):
     """An engineer exports a dataset to the team's bucket for an offline job."""
-    ds = work.take("dataset", rng)
-    if ds is None:
-        return
-    yield from _export(actor, work, rng, ds)
-    work.release(ds)
+    yield from work.using("dataset", rng, lambda ds: _export(actor, work, rng, ds))
 
 
 def dataset_week(actor, work, rng):
@@ -699,11 +691,8 @@ def deploy_service(actor, work, rng):
 
 def switch_service(actor, work, rng):
     """Services are stopped when idle (evenings, a cost review) and started when needed."""
-    service = work.take("service", rng)
-    if service is None:
-        return
-    yield from _switch_service(actor, work, rng, service)
-    work.release(service)
+    yield from work.using("service", rng,
+                          lambda service: _switch_service(actor, work, rng, service))
 
 
 def model_to_service_week(actor, work, rng):
@@ -833,11 +822,8 @@ def release_infer_service(actor, work, rng):
 
 def switch_infer_service(actor, work, rng):
     """Idle services are stopped to save cost and started again when needed."""
-    service = work.take("service_v2", rng)
-    if service is None:
-        return
-    yield from _switch_infer_service(actor, work, service)
-    work.release(service)
+    yield from work.using("service_v2", rng,
+                          lambda service: _switch_infer_service(actor, work, service))
 
 
 def infer_service_week(actor, work, rng):
