@@ -6,6 +6,7 @@ request -> identity -> project and role checks -> handler -> trace (committed) -
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 import orjson
@@ -13,7 +14,7 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 
-from simulator import catalog, errors, registry
+from simulator import catalog, errors, faults, registry
 from simulator.context import Context
 from simulator.core import Simulator
 from simulator.cts.record import TraceInput, user_info
@@ -39,9 +40,10 @@ def create_app(settings: Settings | None = None, sim: Simulator | None = None) -
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["modelarts_sim"] = sim
 
-    from simulator.admin import imports, routes
+    from simulator.admin import faults as fault_routes, imports, routes
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(imports.blueprint)
+    app.register_blueprint(fault_routes.blueprint)
     app.register_error_handler(HTTPException, lambda exc: http_error(sim, exc))
     app.register_error_handler(Exception, lambda exc: unexpected_error(sim))
 
@@ -110,7 +112,18 @@ def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict,
     reply = perform(sim, rows, path_params, Call(
         caller, req.args, body, raw.headers, arrival, request_id,
         source_ip(req.environ, raw.headers, sim.settings.trust_forwarded_for), req), body_error)
+    if reply.dropped:
+        return DROPPED
     return _json_response(reply.status, reply.body, request_id, reply.headers)
+
+
+class Dropped(Response):
+    """What the walk returns for a call an injected fault drops: the dispatcher closes the
+    connection instead of answering."""
+    dropped = True
+
+
+DROPPED = Dropped(b"")
 
 
 @dataclass
@@ -145,13 +158,20 @@ def perform(sim: Simulator, rows: list[catalog.Operation], path_params: dict, ca
     ctx = Context(sim, op, caller, None, path_params, call.query, call.body, call.headers,
                   call.arrival_ms, call.request_id, call.source_ip, call.request)
     trace_project = _trace_project(sim, caller, project_id)
+    fault = _fault(sim, op, call, project_id)
+    if fault is not None and fault.drop:
+        return registry.Reply(0, None, audited=False, dropped=True)
     try:
+        if fault is not None and fault.status is not None:
+            raise fault.error(op)
         if body_error is not None:
             raise ApiError(400, _BAD_BODY[op.dialect], body_error)
         ctx.project = _check_scope(sim, op, caller, project_id, path_params)
         _check_role(op, caller)
         with sim.lock:
             reply = registry.HANDLERS[op.operation_id](ctx)
+            if fault is not None and fault.fail_later is not None and reply.status < 400:
+                faults.fail_later(sim, op, reply.resource_id, fault.fail_later)
     except ApiError as err:
         reply = registry.Reply(err.status, errors.error_body(op.dialect, err, call.request_id),
                                err.resource_id, err.resource_name)
@@ -165,6 +185,19 @@ def perform(sim: Simulator, rows: list[catalog.Operation], path_params: dict, ca
             _record(sim, ctx, reply, trace_project, error_code, call, resource_id,
                     resource_name)
     return reply
+
+
+def _fault(sim, op, call: Call, project_id: str | None):
+    """The injected fault this call meets, if any, after its latency was served."""
+    if not sim.faults:
+        return None
+    request = call.request
+    rule = sim.faults.for_call(op, request.method if request is not None else op.method or "",
+                               request.path if request is not None else op.path or "",
+                               project_id, call.caller.user.name if call.caller else None)
+    if rule is not None and rule.latency_ms:
+        time.sleep(rule.latency_ms / 1000.0)  # real time: what a client's timeout sees
+    return rule
 
 
 def _record(sim, ctx: Context, reply, project, error_code, call: Call, resource_id,

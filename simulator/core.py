@@ -19,6 +19,7 @@ from simulator.cts.delivery import Delivery
 from simulator.cts.digests import Signer
 from simulator.cts.notifications import Notifier
 from simulator.cts.store import TraceStore
+from simulator.faults import Faults
 from simulator.identity.accounts import Directory
 from simulator.identity.auth import Authenticator
 from simulator.identity.tokens import TokenStore
@@ -64,6 +65,7 @@ class Simulator:
         self.delivery = Delivery(self)
         self.signer = Signer(self.settings.data_path)  # signs digest files
         self.notifier = Notifier(self)
+        self.faults = Faults(self.settings.seed)  # injected misbehaviour (/_sim/faults)
         try:
             self.lifecycles = Lifecycles({m.FAMILY: getattr(m, "DWELL", {}) for m in modules},
                                          self.settings.lifecycle, self.settings.lifecycle_mode)
@@ -107,6 +109,7 @@ class Simulator:
                                       self.clock, self.settings.signature_max_skew_s)
             self.notifier.changed()
             self.notifier.attempts.clear()
+            self.faults.clear()
 
     def _make_buckets(self) -> None:
         for name in self.settings.obs_buckets:

@@ -14,6 +14,7 @@ import re
 from typing import Callable
 from urllib.parse import urlsplit
 
+from waitress.channel import ClientDisconnected
 from werkzeug.wrappers import Request, Response
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -140,5 +141,7 @@ class Dispatcher:
         if matched is None:  # not an operation's path, or not its method
             return self._fallback(environ, start_response)
         route, params = matched
-        return self._api(self._operations[route], params, ApiRequest(environ))(
-            environ, start_response)
+        response = self._api(self._operations[route], params, ApiRequest(environ))
+        if getattr(response, "dropped", False):
+            raise ClientDisconnected  # waitress closes the connection without an answer
+        return response(environ, start_response)

@@ -22,6 +22,8 @@ class Reply:
     # False when the call turned out not to be the audited operation (deleting an agency
     # authorization on the path that deletes access keys)
     audited: bool = True
+    # an injected fault closes the connection without an answer (the call left no trace)
+    dropped: bool = False
 
 
 def handler(operation_id: str):

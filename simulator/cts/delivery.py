@@ -59,6 +59,8 @@ class Delivery:
 
     def _transfer(self, project_id: str, tracker, now: int, flush: bool) -> int:
         info = tracker.obs_info
+        if self._held(project_id, tracker, now):
+            return 0  # the cursor stays: the traces go out at a later transfer
         if not self.sim.obs_files.has_bucket(info["bucket_name"]):
             tracker.missing_bucket = True  # the cursor stays: nothing is lost
             return 0
@@ -95,10 +97,22 @@ class Delivery:
         tracker.next_transfer_ms = self.next_boundary(now)
         return written
 
+    def _held(self, project_id: str, tracker, now: int) -> bool:
+        """An injected delivery fault: this upload fails, or uploads wait (simulator/faults)."""
+        if now < getattr(tracker, "hold_until_ms", 0):
+            return True
+        rule = self.sim.faults.for_delivery(project_id)
+        if rule is None:
+            return False
+        if rule.delay_s > 0:
+            tracker.hold_until_ms = now + int(rule.delay_s * 1000)
+        tracker.next_transfer_ms = self.next_boundary(now)
+        return True
+
     def _write(self, project, tracker, service: str, stamp_ms: int, records) -> bool:
         info = tracker.obs_info
         key = file_key(project.region, tracker.name, service, stamp_ms, info,
-                       self.sim.ids.hex(16))
+                       self.sim.ids.stream("delivery").hex(16))
         gz = info["compress_type"] == "gzip"
         data = encode_file(records, self.sim.settings, stamp_ms, gz)
         if not self.sim.obs_files.write("/%s/%s" % (info["bucket_name"], key), data, {

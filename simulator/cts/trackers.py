@@ -41,6 +41,7 @@ class Tracker:
     cursor: int = 0  # store position (seq) of the last trace delivered
     next_transfer_ms: int = 0
     missing_bucket: bool = False  # the last transfer found no bucket
+    hold_until_ms: int = 0  # an injected delivery delay: no upload before then
     # digests (is_support_validate): the next hour to account for, the files of each
     # (hour, service) not yet in a digest, the services seen, each service's last digest
     digest_hour_ms: int | None = None
