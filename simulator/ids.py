@@ -11,9 +11,41 @@ _ALNUM = string.ascii_letters + string.digits
 
 
 class IdFactory:
-    def __init__(self, seed: int | None = None):
+    def __init__(self, seed: int | str | None = None):
+        self._seed = seed
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
+        self._streams: dict[str, IdFactory] = {}
+
+    def stream(self, name: str) -> "IdFactory":
+        """A source of its own, for the ids a background thread draws (trace file names on
+        the ticker, notification message ids on the notifier's thread): drawing them never
+        moves the sequence the requests see, so with a seed that sequence is the same however
+        the threads interleave. Seeded from (seed, name); random without a seed."""
+        with self._lock:
+            found = self._streams.get(name)
+            if found is None:
+                found = self._streams[name] = IdFactory(
+                    None if self._seed is None else "%s/%s" % (self._seed, name))
+            return found
+
+    def getstate(self) -> dict:
+        """Where the sequence is (a snapshot's): the next ids continue it after setstate."""
+        with self._lock:
+            streams = dict(self._streams)
+            state = {"seed": self._seed, "random": self._rng.getstate()}
+        state["streams"] = {name: s.getstate() for name, s in streams.items()}
+        return state
+
+    def setstate(self, state: dict) -> None:
+        streams = {}
+        for name, saved in state["streams"].items():
+            streams[name] = IdFactory(saved["seed"])
+            streams[name].setstate(saved)
+        with self._lock:
+            self._seed = state["seed"]
+            self._rng.setstate(state["random"])
+            self._streams = streams
 
     def _bits(self, n: int) -> int:
         with self._lock:

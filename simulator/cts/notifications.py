@@ -320,7 +320,9 @@ class Notifier:
         topics = settings.get("topics", {})
         url = topics.get(n.topic_id) or topics.get(n.topic_id.rsplit(":", 1)[-1])
         message = {"type": "Notification", "topic_urn": n.topic_id,
-                   "message_id": self.sim.ids.hex(32), "subject": "CTS key event: %s %s" % (
+                   # a stream of its own: this thread's draws leave the requests' ids alone
+                   "message_id": self.sim.ids.stream("notifications").hex(32),
+                   "subject": "CTS key event: %s %s" % (
                        record.get("trace_name"), record.get("resource_name") or ""),
                    "message": orjson.dumps(record).decode(),
                    "timestamp": _iso(self.sim.clock.now_ms()),
