@@ -43,6 +43,8 @@ def create_app(settings: Settings | None = None, sim: Simulator | None = None) -
     from simulator.admin import faults as fault_routes, imports, routes
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(imports.blueprint)
+    from simulator.admin import state
+    app.register_blueprint(state.blueprint)
     app.register_blueprint(fault_routes.blueprint)
     app.register_error_handler(HTTPException, lambda exc: http_error(sim, exc))
     app.register_error_handler(Exception, lambda exc: unexpected_error(sim))

@@ -21,7 +21,12 @@ def _serve_parser(sub):
     p.add_argument("--region", help="region name (default cn-north-4)")
     p.add_argument("--accounts", help="accounts TOML file (default fixtures/accounts.toml)")
     p.add_argument("--config", help="settings TOML file")
-    p.add_argument("--seed", type=int, help="seed for every generated id")
+    p.add_argument("--seed", type=int, help="seed for every generated id and token")
+    p.add_argument("--snapshot", metavar="FILE",
+                   help="start from this snapshot (made by POST /_sim/snapshot)")
+    p.add_argument("--init", dest="init_dir", metavar="DIR",
+                   help="run the request files (*.json, *.toml) and scripts (*.py) in DIR, "
+                   "in name order, before serving")
     p.add_argument("--bucket", dest="obs_buckets", action="append", metavar="NAME",
                    help="an OBS bucket to start with (repeat for more)")
     p.add_argument("--lifecycle-mode", dest="lifecycle_mode",

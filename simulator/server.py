@@ -11,6 +11,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import create_server
 from waitress.task import WSGITask
 
+from simulator import init_hooks
 from simulator.app import create_app
 from simulator.core import Simulator
 from simulator.settings import Settings
@@ -92,8 +93,17 @@ class _Channel(HTTPChannel):
 
 
 def build_server(settings: Settings, sim: Simulator | None = None):
+    """The simulator (made unless given) and its server, bound but not yet serving: the
+    settings' snapshot is loaded and their init hooks have run (StartError if they fail)."""
+    made = sim is None
     sim = sim or Simulator(settings)
     app = create_app(settings, sim)
+    try:
+        init_hooks.prepare(app, settings)
+    except BaseException:
+        if made:
+            sim.close()
+        raise
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     # X-Forwarded-For reaches the app, which trusts it only with `trust_forwarded_for`
     server = create_server(app, host=settings.host, port=settings.port,

@@ -34,6 +34,10 @@ class Settings:
     tracing: bool = True  # off only for benchmarks that measure what tracing costs
     threads: int = 8
     seed: int | None = None
+    # start from this snapshot (/_sim/snapshot's file), then run the init hooks in init_dir
+    # (docs/state.md), before the server answers
+    snapshot: str | None = None
+    init_dir: str | None = None
     trace_retention_days: int = 7
     signature_max_skew_s: int = 900
     token_ttl_s: int = 86400
