@@ -189,9 +189,12 @@ def perform(sim: Simulator, rows: list[catalog.Operation], path_params: dict, ca
     return reply
 
 
+_NO_FAULTS = faults.BYPASS_HEADER.lower()
+
+
 def _fault(sim, op, call: Call, project_id: str | None):
     """The injected fault this call meets, if any, after its latency was served."""
-    if not sim.faults:
+    if not sim.faults or call.headers.get(_NO_FAULTS):
         return None
     request = call.request
     rule = sim.faults.for_call(op, request.method if request is not None else op.method or "",

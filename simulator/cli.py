@@ -53,8 +53,10 @@ def main(argv=None) -> int:
     envp.add_argument("--config", help="settings TOML file")
     from simulator.cts import validation
     from simulator.generate import command as generate_command
+    from simulator.testing import ctl
     generate_command.add_parser(sub)
     validation.add_parser(sub)
+    ctl.add_parser(sub)
     cov = sub.add_parser("coverage", help="print the coverage table (from the catalog)")
     cov.add_argument("--markdown", action="store_true", help="as docs/coverage.md holds it")
     args = parser.parse_args(argv)
@@ -68,6 +70,9 @@ def main(argv=None) -> int:
         if args.command == "generate":
             from simulator.generate import command as generate_command
             return generate_command.command(args)
+        if args.command == "ctl":
+            from simulator.testing import ctl
+            return ctl.command(args)
         if args.command == "validate":
             from simulator.cts import validation
             return validation.command(args)
