@@ -542,3 +542,11 @@ def test_sdk_flow(sdk):  # noqa: F811
                                               "CreateJobV2"]
     assert {t.resource_id for t in traces} == {jid}
     assert {t.resource_name for t in traces} == {"sdk-job"}
+
+
+def test_training_job_is_the_v2_kind_by_its_plain_name(app, client):
+    """`modelarts-sim ctl fail training-job ID`, as a user types it."""
+    jid = _create(client)["metadata"]["id"]
+    failed = _admin(app, "/lifecycle/fail", {"kind": "training-job", "id": jid,
+                                             "reason": "node lost"}).json
+    assert failed == {"kind": "training-job", "id": jid, "status": "Failed", "changed": True}

@@ -598,6 +598,7 @@ def _record_failure(job: Job):
     return on_fail
 
 
+@lifecycle_kind("training-job", FAMILY)  # the current API's training jobs, by their id
 @lifecycle_kind("training-job-v2", FAMILY)
 def _job_target(state: State, resource_id: str):
     job = state.jobs.get(resource_id)
