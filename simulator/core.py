@@ -110,6 +110,9 @@ class Simulator:
             self.notifier.changed()
             self.notifier.attempts.clear()
             self.faults.clear()
+            if self.settings.seed is not None:
+                self.ids.restart()
+                self.faults = Faults(self.settings.seed)
 
     def _make_buckets(self) -> None:
         for name in self.settings.obs_buckets:

@@ -29,6 +29,13 @@ class IdFactory:
                     None if self._seed is None else "%s/%s" % (self._seed, name))
             return found
 
+    def restart(self) -> None:
+        """Back to the seed's first id (every stream too): after /_sim/reset a seeded
+        simulator gives the same ids to the same calls, whatever ran before."""
+        with self._lock:
+            self._rng = random.Random(self._seed)
+            self._streams = {}
+
     def getstate(self) -> dict:
         """Where the sequence is (a snapshot's): the next ids continue it after setstate."""
         with self._lock:
