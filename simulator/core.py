@@ -126,8 +126,9 @@ class Simulator:
     def watch(self, progress, callback) -> None:
         """Call callback(sim, at_ms, final_status) once progress is done (see settle).
 
-        Watchers are saved with the resources (--data-dir), so callback must pickle: a
-        module-level function, or functools.partial of one with plain arguments."""
+        Watchers are saved with the resources (--data-dir) and in snapshots, so callback must
+        pickle: a module-level function marked @watch_callback (the only functions a snapshot
+        may name), or functools.partial of one with plain arguments."""
         with self.lock:
             self._watched += 1
             heapq.heappush(self._watchers, (progress.done_ms, self._watched, progress, callback))

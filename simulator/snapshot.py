@@ -38,6 +38,7 @@ import gzip
 import hashlib
 import io
 import os
+import dataclasses
 import pickle
 import tempfile
 import zlib
@@ -235,8 +236,20 @@ _ALLOWED = {
     "functools": {"partial"},
     "copyreg": {"_reconstructor"},
 }
+from simulator.modelarts.lifecycle import WATCH_CALLBACKS  # noqa: E402
+
 _STDLIB = {"builtins": builtins, "collections": collections, "datetime": datetime,
            "functools": functools}
+
+
+# the modules whose data a snapshot holds (resources, accounts, tokens, trackers)
+_DATA_MODULES = ("simulator.modelarts.", "simulator.identity.accounts",
+                 "simulator.identity.tokens", "simulator.identity.auth", "simulator.cts.trackers",
+                 "simulator.cts.notifications", "simulator.catalog")
+
+
+# classes that are not dataclasses yet only hold data (their __init__ does no I/O)
+_PLAIN_DATA = {("simulator.identity.accounts", "Directory")}
 
 
 class _Unpickler(pickle.Unpickler):
@@ -249,12 +262,16 @@ class _Unpickler(pickle.Unpickler):
                 import copyreg
                 return copyreg._reconstructor
             return getattr(_STDLIB[module], name)
-        if (module == "simulator" or module.startswith("simulator.")) and "." not in name \
-                and not name.startswith("__"):
+        if module.startswith(_DATA_MODULES) and "." not in name and not name.startswith("__"):
             found = super().find_class(module, name)
-            # a class or function defined there (pickle names each by its own module), not
-            # something the module imported from elsewhere
-            if callable(found) and getattr(found, "__module__", None) == module:
+            # pickle names each by its own module: something the module imported from
+            # elsewhere is not it. A function must be a lifecycle's end (@watch_callback); a
+            # class must only hold data (a dataclass, or a family's State), so that a crafted
+            # file cannot make restore call anything that acts
+            if getattr(found, "__module__", None) == module and (
+                    found in WATCH_CALLBACKS or (isinstance(found, type) and (
+                        dataclasses.is_dataclass(found) or name == "State"
+                        or (module, name) in _PLAIN_DATA))):
                 return found
         raise SnapshotError("a snapshot may not hold %s.%s: only files a modelarts-sim made "
                             "are restored" % (module, name))
@@ -268,15 +285,27 @@ def restore(sim, data: bytes) -> dict:
     snapshot's header."""
     header = header_of(data)
     state = decode(data)
-    _check_fits(sim, state)
+    try:
+        _check_fits(sim, state)
+    except SnapshotError:
+        raise
+    except Exception as exc:  # a field of the wrong shape in a file that passed the checksum
+        raise SnapshotError("the snapshot's contents do not fit: %s" % _said(exc)) from exc
     with sim.lock, sim.obs_files.lock:
         before = capture(sim)
         try:
             apply(sim, state)
-        except BaseException:
+        except BaseException as exc:
             apply(sim, before)  # what it was: a half-restored simulator helps nobody
+            if isinstance(exc, Exception) and not isinstance(exc, SnapshotError):
+                raise SnapshotError("the snapshot's contents do not fit: %s" % _said(exc)) \
+                    from exc
             raise
     return header
+
+
+def _said(exc: Exception) -> str:
+    return "%s: %s" % (type(exc).__name__, str(exc)[:200])
 
 
 def restore_file(sim, path: str | Path) -> dict:

@@ -462,7 +462,7 @@ def test_a_failed_restore_puts_everything_back(traffic_app, monkeypatch):
             return real(account, saved)
 
         monkeypatch.setattr(snapshot, "_put_obs", broken)
-        with pytest.raises(RuntimeError):
+        with pytest.raises(snapshot.SnapshotError, match="disk on fire"):
             snapshot.restore(sim, data)
         assert _view(target) == before
     finally:
@@ -663,3 +663,49 @@ def test_a_seeded_simulator_after_reset_gives_the_same_ids_again():
         assert one_call() == first
     finally:
         app.extensions["modelarts_sim"].close()
+
+
+class _Calls:
+    """A pickle that calls a function of the simulator when loaded."""
+
+    def __init__(self, fn, *args):
+        self.fn, self.args = fn, args
+
+    def __reduce__(self):
+        return self.fn, self.args
+
+
+def _crafted(obj) -> bytes:
+    import pickle
+    payload = gzip.compress(pickle.dumps(obj, protocol=4), mtime=0)
+    header = {"format": 1, "simulator": "0.1.0", "sha256": hashlib.sha256(payload).hexdigest()}
+    return snapshot.MAGIC + orjson.dumps(header) + b"\n" + payload
+
+
+def test_a_crafted_snapshot_cannot_call_the_simulators_functions(tmp_path):
+    from simulator import init_hooks
+    (tmp_path / "evil.py").write_text("open(%r, 'w').write('ran')\n" % str(tmp_path / "ran"))
+    app = make_app()
+    try:
+        for obj in (_Calls(init_hooks.run, None, str(tmp_path)),
+                    _Calls(snapshot.read, "/etc/hostname")):
+            resp = app.test_client().post("/_sim/restore", data=_crafted(obj))
+            assert resp.status_code == 400 and "may not hold" in resp.json["error"]
+        assert not (tmp_path / "ran").exists()
+    finally:
+        app.extensions["modelarts_sim"].close()
+
+
+@pytest.mark.parametrize("change", [{"states": 5}, {"clock": {}}, {"traces": [(1, "x", b"{")]}])
+def test_a_snapshot_of_the_wrong_shape_is_refused_and_changes_nothing(change):
+    app = make_app()
+    sim = app.extensions["modelarts_sim"]
+    try:
+        SignedClient(app).post(DATASET, _dataset_body("kept"))
+        good = snapshot.capture(sim)
+        before = sim.traces.count()
+        resp = app.test_client().post("/_sim/restore", data=_crafted(dict(good, **change)))
+        assert resp.status_code == 400 and "do not fit" in resp.json["error"]
+        assert sim.traces.count() == before
+    finally:
+        sim.close()

@@ -19,7 +19,7 @@ import functools
 from dataclasses import dataclass
 
 from simulator import registry
-from simulator.modelarts.lifecycle import Target, lifecycle_kind
+from simulator.modelarts.lifecycle import Target, lifecycle_kind, watch_callback
 from simulator.modelarts.listing import fuzzy, ownership, v1_list
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
@@ -118,6 +118,7 @@ def _result(cluster: Cluster, status: str) -> dict:
     return out
 
 
+@watch_callback
 def _cluster_result(project_id: str, cluster_id: str, sim, at_ms: int, final_status: str):
     """The service records how the creation ended (createClusterResult), as the creator."""
     cluster = sim.state(FAMILY, project_id).clusters.get(cluster_id)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from simulator.modelarts import dataset_files
 from simulator.modelarts.dataset_files import Found, ManifestError
-from simulator.modelarts.lifecycle import Progress, Target, lifecycle_kind
+from simulator.modelarts.lifecycle import Progress, Target, lifecycle_kind, watch_callback
 from simulator.modelarts.listing import ordered
 from simulator.modelarts.validate import NAME, Checker, page
 from simulator.obs.files import split
@@ -962,6 +962,7 @@ def _live_task(sim, project_id: str, dataset_id: str, task_id: str):
 
 # Run by Simulator.settle once a lifecycle is done (arguments: the ids, then sim, at_ms, final).
 
+@watch_callback
 def _import_finished(project_id, dataset_id, task_id, sim, at_ms, final) -> None:
     """An import task (a dataset's first one included) reads its files once it completes."""
     ds, task = _live_task(sim, project_id, dataset_id, task_id)
@@ -991,6 +992,7 @@ def _import(sim, ds: Dataset, task: Task, at_ms: int) -> None:
                    annotated=sum(1 for sample in added if sample.labels))
 
 
+@watch_callback
 def _synced(project_id, dataset_id, task_id, sim, at_ms, final) -> None:
     """Samples for the files added to the data sources, none for the files gone from them."""
     ds, task = _live_task(sim, project_id, dataset_id, task_id)
@@ -1019,6 +1021,7 @@ def _synced(project_id, dataset_id, task_id, sim, at_ms, final) -> None:
     task.details.update(added=len(added), deleted=len(gone))
 
 
+@watch_callback
 def _exported(project_id, dataset_id, task_id, sim, at_ms, final) -> None:
     """The samples' files, their labels and a manifest, written under the export path."""
     ds, task = _live_task(sim, project_id, dataset_id, task_id)
@@ -1092,6 +1095,7 @@ def _new_dataset(sim, project_id: str, ds: Dataset, new: tuple, folder: str, fou
     sim.state(FAMILY, project_id).datasets[created.id] = created
 
 
+@watch_callback
 def _published(project_id, dataset_id, version_id, sim, at_ms, final) -> None:
     """A published version's manifest, at the manifest_path its view names."""
     ds = sim.state(FAMILY, project_id).datasets.get(dataset_id)

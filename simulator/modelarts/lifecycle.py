@@ -92,6 +92,17 @@ class Target:
     on_fail: Callable[[int, str], None] | None = None  # records the reason on the resource
 
 
+# the functions a lifecycle's end may call (Simulator.watch): the only functions a snapshot may
+# name (simulator/snapshot.py), so restoring a file can call nothing else
+WATCH_CALLBACKS: set = set()
+
+
+def watch_callback(fn):
+    """Register fn as what a watched lifecycle calls when it ends (see Simulator.watch)."""
+    WATCH_CALLBACKS.add(fn)
+    return fn
+
+
 # kind (e.g. "cluster") -> (family, finder(state, resource_id) -> Target | None)
 KINDS: dict[str, tuple[str, Callable]] = {}
 

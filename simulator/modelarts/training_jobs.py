@@ -17,7 +17,7 @@ import functools
 from dataclasses import dataclass, field
 
 from simulator.modelarts import job_outputs, v1jobs
-from simulator.modelarts.lifecycle import Target, lifecycle_kind
+from simulator.modelarts.lifecycle import Target, lifecycle_kind, watch_callback
 from simulator.modelarts.v1jobs import (COMPLETED, FAILED, INIT, KILLED, KILLING, RUNNING,
                                         WAITING, Run)
 from simulator.registry import Reply, handler
@@ -123,6 +123,7 @@ def _new_version(ctx, job: Job, config: dict, pre_version_id, job_desc: str) -> 
     return version
 
 
+@watch_callback
 def _ended(project_id, job_id, version_id, sim, at_ms, final) -> None:
     """A run that completed or failed leaves its output and logs in OBS (a stopped one, whose
     progress was replaced, leaves nothing)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from simulator.errors import ApiError
 from simulator.modelarts import job_outputs
-from simulator.modelarts.lifecycle import Progress, Target, lifecycle_kind
+from simulator.modelarts.lifecycle import Progress, Target, lifecycle_kind, watch_callback
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
 
@@ -381,6 +381,7 @@ def _output(algorithm: dict) -> str:
     return outputs[0]["remote"]["obs"]["obs_url"] if outputs else ""
 
 
+@watch_callback
 def _ended(project_id, job_id, sim, at_ms, final) -> None:
     """A job that completed or failed leaves its output and logs in OBS (a terminated one,
     whose progress was replaced, leaves nothing)."""
