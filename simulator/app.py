@@ -173,7 +173,7 @@ def perform(sim: Simulator, rows: list[catalog.Operation], path_params: dict, ca
         with sim.lock:
             reply = registry.HANDLERS[op.operation_id](ctx)
             if fault is not None and fault.fail_later is not None and reply.status < 400:
-                faults.fail_later(sim, op, reply.resource_id, fault.fail_later)
+                faults.fail_later(sim, op, reply, fault.fail_later)
     except ApiError as err:
         reply = registry.Reply(err.status, errors.error_body(op.dialect, err, call.request_id),
                                err.resource_id, err.resource_name)

@@ -135,6 +135,10 @@ def parse(spec: dict, rule_id: str) -> Rule:
             and "[" not in rule.operation and rule.operation not in catalog.BY_ID:
         raise FaultError("unknown operation %r (operation names are the catalog's, e.g. "
                          "ListTraces, CreateDataset)" % rule.operation)
+    if rule.fail_later is not None and rule.operation is not None and not any(
+            fnmatch.fnmatchcase(name, rule.operation) for name in FAIL_LATER):
+        raise FaultError("%s starts no lifecycle fail_later can fail (those that do: %s)" % (
+            rule.operation, ", ".join(sorted(FAIL_LATER))))
     if rule.status is not None and not 400 <= rule.status <= 599:
         raise FaultError("status must be an error status, 400 to 599")
     if not 0 <= rule.latency_ms <= MAX_LATENCY_MS:
@@ -197,7 +201,8 @@ class Faults:
             return None
         with self._lock:
             return self._take([r for r in self._rules if r.target == "api" and r.matches(
-                op, method, path, project_id, user_name)])
+                op, method, path, project_id, user_name) and (
+                    r.fail_later is None or op.operation_id in FAIL_LATER)])
 
     def for_delivery(self, project_id: str) -> Rule | None:
         if not self._rules:
@@ -207,22 +212,55 @@ class Faults:
                 r.project_id is None or r.project_id == project_id)])
 
 
-def fail_later(sim, op, resource_id: str | None, reason: str) -> bool:
-    """Make the lifecycle a call just started end in failure, with the reason, when it ends
-    (the call itself succeeded). False when the operation starts no lifecycle it can fail."""
+# operation -> (the lifecycle kind it starts, the answer's key that holds that lifecycle's id;
+# None: the trace's resource id). Only these can fail later: the others start no lifecycle of
+# their own, or one whose id their answer does not give
+FAIL_LATER = {
+    "CreateDataset": ("dataset", None),
+    "CreateImportTask": ("dataset-import", "task_id"),
+    "CreateExportTask": ("dataset-export", "task_id"),
+    "CreateDatasetVersion": ("dataset-version", "version_id"),
+    "CreateDevEnvInstance": ("devenv-instance", None),
+    "StartDevEnvInstance": ("devenv-instance", None),
+    "CreateNotebook": ("notebook", None),
+    "StartNotebook": ("notebook", None),
+    "CreateTrainingJob": ("training-job-version", "version_id"),
+    "CreateTrainingJobVersion": ("training-job-version", "version_id"),
+    "CreateTrainingJobV2": ("training-job-v2", None),
+    "CreateVisualizationJob": ("visualization-job", None),
+    "CreateModel": ("model", None),
+    "CreateConversionTask": ("conversion", None),
+    "CreateService": ("service", None),
+    "CreateInferService": ("service-v2", None),
+    "StartInferService": ("service-v2", None),
+    "CreateCluster": ("cluster", None),
+    "CreatePool": ("pool", None),
+}
+
+
+def fail_later(sim, op, reply, reason: str) -> bool:
+    """Make the lifecycle a call just started end in failure, with the reason, when it would
+    have ended (the call itself succeeded). False when there is none it can fail."""
     from simulator.modelarts.lifecycle import KINDS
-    if not resource_id:
+    kind, key = FAIL_LATER.get(op.operation_id, (None, None))
+    if kind is None:
         return False
-    for family, finder in KINDS.values():
-        if family != op.family:
+    body = reply.body if isinstance(reply.body, dict) else {}
+    lifecycle_id = body.get(key) if key else reply.resource_id
+    if isinstance(lifecycle_id, int) and not isinstance(lifecycle_id, bool):
+        lifecycle_id = str(lifecycle_id)  # the old training API numbers its versions
+    if not isinstance(lifecycle_id, str) or not lifecycle_id:
+        return False
+    family, finder = KINDS[kind]
+    for _, state in sim.states_of(family):
+        target = finder(state, lifecycle_id)
+        if target is None:
             continue
-        for _, state in sim.states_of(family):
-            target = finder(state, resource_id)
-            if target is None:
-                continue
-            progress = target.progress
-            progress.steps = progress.steps[:-1] + ((target.failed_status, 0),)
-            if target.on_fail:
-                target.on_fail(progress.done_ms, reason)
-            return True
+        progress = target.progress
+        if progress.done(sim.clock.now_ms()):
+            return False  # over already: nothing left to fail
+        progress.steps = progress.steps[:-1] + ((target.failed_status, 0),)
+        if target.on_fail:
+            target.on_fail(progress.done_ms, reason)
+        return True
     return False

@@ -183,3 +183,37 @@ def test_list_remove_clear_and_reset(app, client):
 def test_no_fault_no_cost_to_a_trace(client):
     resp = client.post(DS, DATASET)
     assert resp.status_code == 201 and client.last_trace()["time"] == FROZEN_MS
+
+
+def test_fail_later_fails_the_import_task_not_its_dataset(app, client, sim):
+    from tests.test_datasets_obs import create
+    obs_put(sim, "/acme-data/flowers/in/a.jpg", "/acme-data/more/b.jpg")
+    ds_id = create(client, sim)
+    add(app, operation="CreateImportTask", fail_later="OBS path not readable", count=1)
+    url = DS + "/%s/import-tasks" % ds_id
+    task = client.post(url, {"import_path": "/acme-data/more/"}).json["task_id"]
+    sim.clock.advance(600)
+    shown = client.get(url + "/" + task).json
+    assert shown["status"] == "FAILED"
+    assert "OBS path not readable" in orjson.dumps(shown).decode()
+    assert client.get(DS + "/" + ds_id).json["status"] == 1  # the dataset stays normal
+
+
+def test_fail_later_fails_the_new_v1_version_not_another_jobs(app, client, sim):
+    from tests.test_training_jobs import CREATE as V1_JOB, TJ as V1
+    obs_put(sim, "/usr/app/boot.py", "/usr/data/1.jpg", "/usr/train/")
+    first = client.post(V1, V1_JOB).json
+    add(app, operation="CreateTrainingJob", fail_later="worker 0 lost", count=1)
+    second = client.post(V1, dict(V1_JOB, job_name="Second")).json
+    sim.clock.advance(600)
+
+    def status(job):
+        return client.get(V1 + "/%s/versions/%s" % (job["job_id"], job["version_id"])).json[
+            "status"]
+    assert (status(first), status(second)) == (10, 11)  # COMPLETED; FAILED
+
+
+def test_fail_later_is_refused_for_an_operation_that_starts_no_lifecycle(app):
+    resp = app.test_client().post("/_sim/faults", data=orjson.dumps(
+        {"operation": "UpdateDataset", "fail_later": "x"}))
+    assert resp.status_code == 400 and "starts no lifecycle" in resp.json["error"]
