@@ -640,3 +640,17 @@ def test_the_docs_fault_examples_are_rules_the_simulator_takes():
             assert resp.status_code == 201, (args, resp.json)
     finally:
         app.extensions["modelarts_sim"].close()
+
+
+def test_a_dropped_call_in_process_is_a_simulator_error(pytester):
+    result = run(pytester, '''
+import pytest
+from simulator.testing import SimulatorError
+
+def test_drop(modelarts_sim_app):
+    modelarts_sim_app.fault(operation="ListTraces", drop=True, count=1)
+    with pytest.raises(SimulatorError, match="dropped by an injected fault"):
+        modelarts_sim_app.get("/v3/{project_id}/traces")
+    assert modelarts_sim_app.get("/v3/{project_id}/traces").status_code == 200
+''')
+    result.assert_outcomes(passed=1)

@@ -122,7 +122,12 @@ class AppTransport:
 
     def send(self, method: str, target: str, body: bytes = b"",
              headers: dict | None = None) -> SimResponse:
-        r = self.client.open(target, method=method, data=body, headers=headers or {})
+        from waitress.channel import ClientDisconnected
+        try:
+            r = self.client.open(target, method=method, data=body, headers=headers or {})
+        except ClientDisconnected:  # what a server would do: close without an answer
+            raise SimulatorError("%s %s: the connection was dropped by an injected fault" % (
+                method, target.split("?")[0])) from None
         return SimResponse(r.status_code, r.headers, r.get_data(), r)
 
     def now_ms(self) -> int:
