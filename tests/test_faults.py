@@ -8,8 +8,8 @@ import requests
 
 from simulator import app as app_module
 from tests.conftest import make_app
-from tests.helpers import FROZEN_MS, PROJECT_ID, SignedClient, check_refusal, obs_put, \
-    server_call
+from tests.helpers import FROZEN_MS, PROJECT_ID, SignedClient, check_refusal, check_trace, \
+    obs_put, server_call
 from tests.test_trackers import objects, system_tracker
 from tests.test_training_v2 import CREATE as JOB, TJ
 
@@ -35,21 +35,23 @@ def test_the_next_list_traces_is_throttled_once_with_ctss_own_body(app, client):
     assert app.test_client().get("/_sim/faults").json == {"faults": []}  # spent
 
 
-@pytest.mark.parametrize("path,body,code", [
-    (DS, DATASET, "ModelArts.4395"),           # datasets' documented throttling code
-    (TJ, JOB, "ModelArts.2799"),               # training's
-    ("/v1/{project_id}/models", {"model_name": "m"}, "APIGW.0308"),  # none documented
+@pytest.mark.parametrize("path,body,code,record", [
+    # datasets' and training's documented throttling codes; models have none documented
+    (DS, DATASET, "ModelArts.4395", dict(trace_name="createDataset",
+                                         operation_id="CreateDataset")),
+    (TJ, JOB, "ModelArts.2799", dict(trace_name="CreateJobV2", operation_id="CreateTrainingJobV2",
+                                     resource_type="JobV2")),
+    ("/v1/{project_id}/models", {"model_name": "m"}, "APIGW.0308",
+     dict(trace_name="addModel", operation_id="CreateModel", resource_type="model",
+          api_version="v1")),
 ])
 def test_throttling_uses_the_familys_code_and_is_traced_as_that_answer(app, client, path,
-                                                                        body, code):
+                                                                        body, code, record):
     add(app, method="POST", path="/v*/%s/*" % PROJECT_ID, status=429)
     resp = client.post(path, body)
-    error = resp.json
-    assert resp.status_code == 429 and error["error_code"] == code
-    trace = client.last_trace()
-    assert (trace["code"], trace["trace_rating"], trace["location_info"]) == (
-        "429", "warning", code)
-    assert trace["response"] == orjson.dumps(error).decode()
+    assert resp.status_code == 429 and resp.json["error_code"] == code
+    check_trace(client, resp, code=429, response=resp.json, error_code=code, request=body,
+                resource_id="", resource_name="", **record)
 
 
 def test_a_named_error_is_answered_in_the_dialect_and_traced_whole(app, client):

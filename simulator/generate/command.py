@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from simulator.clock import Clock
 from simulator.generate import Options, generate, writers
 from simulator.generate.engine import DAY_MS
 from simulator.generate.scenarios import SCENARIOS, describe
@@ -70,7 +70,7 @@ def _default_start(args) -> int:
         from simulator.generate.remote import Remote
         end = Remote(args.into).clock_ms() // 60_000 * 60_000
     else:
-        end = int(time.time() * 1000) // DAY_MS * DAY_MS
+        end = Clock().now_ms() // DAY_MS * DAY_MS
     return end - int(args.days * DAY_MS)
 
 

@@ -10,11 +10,13 @@ from dataclasses import asdict, dataclass, field
 
 from simulator.generate import plan as planmod
 from simulator.generate.engine import DAY_MS, HOUR_MS, Actor, Label
+from simulator.generate.org import CLI_AGENTS
+from simulator.generate.work_compute import notebook_body
+from simulator.generate.work_data import pool_body
 from simulator.generate.work import MINUTE
 from simulator.identity.accounts import Credential
 
 ATTACKER_AGENT = "python-requests/2.32.3"
-NOTEBOOK_IMAGE = "e1a07296-22a8-4f05-8bc8-e936c8e54090"
 GPU_POOL_FLAVOR = "modelarts.vm.gpu.t4u8"
 
 
@@ -70,18 +72,6 @@ def _label(name: str, persona, malicious: bool, step: str) -> Label:
     return Label(name, step, persona.name, malicious)
 
 
-def _notebook_body(name: str, flavor: str = "modelarts.vm.cpu.2u") -> dict:
-    return {"name": name, "image_id": NOTEBOOK_IMAGE, "flavor": flavor,
-            "volume": {"category": "EFS", "ownership": "MANAGED", "capacity": 5}}
-
-
-def _pool_body(name: str, count: int) -> dict:
-    return {"apiVersion": "v2", "kind": "Pool",
-            "metadata": {"labels": {"os.modelarts/name": name}},
-            "spec": {"type": "Dedicate", "scope": ["Train"], "network": {"name": "net-01"},
-                     "resources": [{"flavor": GPU_POOL_FLAVOR, "count": count}]}}
-
-
 def _ids(reply, key: str, field_name: str = "id") -> list[str]:
     body = reply.body if isinstance(reply.body, dict) else {}
     items = body.get(key) or []
@@ -109,7 +99,7 @@ def _leaked_key(plan, rng) -> Instance:
 
     def task():
         prep = Actor(plan.run, victim, address=victim.networks[0].address(rng), via="api")
-        reply = prep.call("CreateNotebook", _notebook_body(work.name("nb-exp")))
+        reply = prep.call("CreateNotebook", notebook_body(work.name("nb-exp"), "modelarts.vm.cpu.2u"))
         if reply.status == 200:
             work.add("notebook", reply.body["id"], name=reply.body["name"])
         yield max(1.0, (start - plan.run.now_ms()) / 1000.0)
@@ -177,7 +167,7 @@ def _persistence(plan, rng) -> Instance:
         # the key was made in IAM a moment before (IAM's own trace, not ModelArts')
         plan.run.sim.directory.add_key(insider.user, Credential(new_key, new_secret))
         actor = Actor(plan.run, insider, address=home.address(rng), via="api",
-                      user_agent=rng.choice(planmod_agents()),
+                      user_agent=rng.choice(CLI_AGENTS),
                       label=_label("persistence", insider, True, "add-key"))
         actor.call("CreateAuthorization", {"user_id": insider.user.id, "type": "credential",
                                            "content": new_key, "secret_key": new_secret})
@@ -187,8 +177,8 @@ def _persistence(plan, rng) -> Instance:
                      label=_label("persistence", insider, True, "use-key"))
         user.call("ListAllNotebooks")
         yield rng.uniform(5, 30)
-        reply = user.call("CreateNotebook", _notebook_body(work.name("nb-tmp"),
-                                                          "modelarts.vm.gpu.tnt004"))
+        reply = user.call("CreateNotebook", notebook_body(work.name("nb-tmp"),
+                                                         "modelarts.vm.gpu.tnt004"))
         yield 10 * MINUTE
         if reply.status == 200:
             user.call("StopNotebook", id=reply.body["id"])
@@ -199,11 +189,6 @@ def _persistence(plan, rng) -> Instance:
     return Instance("persistence", insider.name, insider.user.id,
                     [insider.access_key, new_key], [home.cidr, foreign.cidr], start,
                     start + 9 * HOUR_MS, True, team.name, {"new_access_key_id": new_key})
-
-
-def planmod_agents():
-    from simulator.generate.org import CLI_AGENTS
-    return CLI_AGENTS
 
 
 # -- exfiltration ----------------------------------------------------------------------------
@@ -258,7 +243,8 @@ def _cryptomining(plan, rng) -> Instance:
         actor = Actor(plan.run, actor_p, address=network.address(rng), via="api",
                       user_agent=ATTACKER_AGENT,
                       label=_label("cryptomining", actor_p, True, "provision"))
-        reply = actor.call("CreatePool", _pool_body(pool_display, rng.choice((16, 24, 32))))
+        reply = actor.call("CreatePool", pool_body(work, pool_display, GPU_POOL_FLAVOR,
+                                                   rng.choice((16, 24, 32))))
         if reply.status != 200:
             return
         pool = reply.body["metadata"]["name"]
@@ -280,8 +266,10 @@ def _cryptomining(plan, rng) -> Instance:
 # -- privilege-probing -----------------------------------------------------------------------
 
 _PROBES = (
-    ("CreateNotebook", lambda w, r: _notebook_body(w.name("nb-probe")), {}),
-    ("CreatePool", lambda w, r: _pool_body("probe-%d" % r.randint(1, 99), 1), {}),
+    ("CreateNotebook", lambda w, r: notebook_body(w.name("nb-probe"), "modelarts.vm.cpu.2u"),
+     {}),
+    ("CreatePool", lambda w, r: pool_body(w, "probe-%d" % r.randint(1, 99), GPU_POOL_FLAVOR,
+                                          1), {}),
     ("CreateDataset", lambda w, r: {"dataset_name": w.name("probe"), "dataset_type": 0,
                                     "data_sources": [{"data_type": 0,
                                                       "data_path": w.path("raw/images/")}],
@@ -304,7 +292,7 @@ def _privilege_probing(plan, rng) -> Instance:
 
     def task():
         actor = Actor(plan.run, auditor, address=address, via="api",
-                      user_agent=rng.choice(planmod_agents()),
+                      user_agent=rng.choice(CLI_AGENTS),
                       label=_label("privilege-probing", auditor, True, "probe"))
         actor.call("ListAllNotebooks", project_id=team.project.id)
         for _ in range(rng.randint(15, 30)):

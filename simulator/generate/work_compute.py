@@ -160,15 +160,25 @@ def _running(nb: dict, now_ms: int) -> bool:
     return now_ms < nb.get("running_until", 0)
 
 
+def notebook_body(name: str, flavor: str, *, description: str = "", capacity: int = 5,
+                  lease_ms: int | None = None) -> dict:
+    """A CreateNotebook body: the image that goes with the flavor's kind (CPU or GPU)."""
+    category = "GPU" if ".gpu." in flavor else "CPU"
+    body = {"name": name, "description": description, "feature": "NOTEBOOK",
+            "workspace_id": "0", "flavor": flavor, "image_id": NOTEBOOK_IMAGES[category],
+            "volume": {"category": "EFS", "ownership": "MANAGED", "capacity": capacity}}
+    if lease_ms is not None:
+        body["lease"] = {"duration": lease_ms, "type": "TIMING"}
+    return body
+
+
 def _create_notebook(actor, work, rng, name: str, lease_ms: int, owner: str | None):
     category = "GPU" if rng.random() < 0.3 else "CPU"
     flavor = rng.choice(NOTEBOOK_FLAVORS[category])
-    reply = actor.call("CreateNotebook", {
-        "name": name, "description": rng.choice(NOTES), "feature": "NOTEBOOK",
-        "workspace_id": "0", "flavor": flavor, "image_id": NOTEBOOK_IMAGES[category],
-        "volume": {"category": "EFS", "ownership": "MANAGED",
-                   "capacity": rng.choice((5, 20, 50))},
-        "lease": {"duration": lease_ms, "type": "TIMING"}})
+    description = rng.choice(NOTES)
+    reply = actor.call("CreateNotebook", notebook_body(
+        name, flavor, description=description, capacity=rng.choice((5, 20, 50)),
+        lease_ms=lease_ms))
     if reply.status != 200:
         return None
     return work.add(NOTEBOOK, reply.body["id"], name=name, owner=owner, category=category,

@@ -979,7 +979,7 @@ def cluster_week(actor, work, rng):
         work.release(cluster)
 
 
-def _pool_body(work, display: str, flavor: str, nodes: int) -> dict:
+def pool_body(work, display: str, flavor: str, nodes: int) -> dict:
     return {"apiVersion": "v2", "kind": "Pool",
             "metadata": {"labels": {"os.modelarts/name": display},
                          "annotations": {"os.modelarts/description":
@@ -994,9 +994,9 @@ def _create_pool(actor, work, rng):
     display = _cycled_name(work, "%s-train" % work.team.name, "pool", field="display")
     nodes, flavor = rng.randint(1, 4), rng.choice(POOL_FLAVORS)
     if _slip(rng):  # capital letters are not allowed in a pool name
-        _call(actor, work, "CreatePool", _pool_body(work, display.title(), flavor, nodes))
+        _call(actor, work, "CreatePool", pool_body(work, display.title(), flavor, nodes))
         yield 30.0
-    reply = _call(actor, work, "CreatePool", _pool_body(work, display, flavor, nodes))
+    reply = _call(actor, work, "CreatePool", pool_body(work, display, flavor, nodes))
     if reply.status != 200:
         return None
     facts = work.add("pool", reply.body["metadata"]["name"], display=display, flavor=flavor,

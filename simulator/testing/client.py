@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import orjson
 
 import simulator
+from simulator.clock import Clock
 from simulator.cts.schema import FILTERS
 from simulator.faults import BYPASS_HEADER as BYPASS_FAULTS
 from simulator.identity import signing
@@ -708,7 +709,7 @@ class SimSession:
 
 
 def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
+    return Clock().now_ms()  # clock.py stays the one reader of the wall clock
 
 
 def connect(url: str, accounts: str | None = None, timeout: float = 30.0) -> ModelArtsSim:
