@@ -17,30 +17,33 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from simulator.errors import CTS, DEVENVIRON, IAM, IS_SUCCESS, MODELARTS, OBS, TRAINING_V2, Dialect
+
 # source of a row's facts
 SEED = "seed"  # the trace name and resource type are in the CTS key-operations list
 DOCUMENTED = "documented"  # the path and body are in Huawei's API reference
 INFERRED = "inferred"  # no public source: a shape we chose, said so in the coverage table
 
-# family -> error dialect (see simulator/modelarts/errors.py)
-FAMILIES = {
-    "datasets": "modelarts",
-    "devenviron": "devenviron",
-    "training_jobs": "is_success",
-    "training_configs": "is_success",
-    "visualization_jobs": "is_success",
-    "models": "modelarts",
-    "conversions": "modelarts",
-    "services": "modelarts",
-    "authorizations": "modelarts",
-    "clusters": "modelarts",
-    "notebooks": "modelarts",
-    "training_v2": "training_v2",
-    "services_v2": "modelarts",
-    "pools": "modelarts",
-    "cts": "cts",
-    "iam": "iam",
-    "obs": "obs",
+# family -> the dialect its errors are answered in (simulator/errors.py); the families with a
+# throttling code of their own (modelarts-api.md 1.2) say so here
+FAMILIES: dict[str, Dialect] = {
+    "datasets": MODELARTS.throttled_as("ModelArts.4395"),
+    "devenviron": DEVENVIRON,
+    "training_jobs": IS_SUCCESS.throttled_as("ModelArts.2799"),
+    "training_configs": IS_SUCCESS,
+    "visualization_jobs": IS_SUCCESS,
+    "models": MODELARTS,
+    "conversions": MODELARTS,
+    "services": MODELARTS,
+    "authorizations": MODELARTS,
+    "clusters": MODELARTS,
+    "notebooks": MODELARTS,
+    "training_v2": TRAINING_V2.throttled_as("ModelArts.2799"),
+    "services_v2": MODELARTS,
+    "pools": MODELARTS,
+    "cts": CTS,
+    "iam": IAM,
+    "obs": OBS,
 }
 
 
@@ -73,7 +76,7 @@ class Operation:
         return self.trace_name is not None
 
     @property
-    def dialect(self) -> str:
+    def dialect(self) -> Dialect:
         return FAMILIES[self.family]
 
     def matches_body(self, body) -> bool:
@@ -87,11 +90,11 @@ class Operation:
 
 def _op(operation_id, method, path, family, trace_name, resource_type, source, summary, *,
         read_only=None, seed_row=None, when=None, auth="required", service_type="ModelArts",
-        note=""):
+        note="", api_version=""):
     if read_only is None:
         read_only = method == "GET"
     return Operation(operation_id, method, path, family, trace_name, resource_type, read_only,
-                     source, summary, seed_row, when, auth, service_type, note)
+                     source, summary, seed_row, when, auth, service_type, note, api_version)
 
 
 _NO_API = "no public API: path and body are the simulator's own shape"
@@ -281,7 +284,8 @@ OPERATIONS: tuple[Operation, ...] = (
     # recorded by the simulator itself when a created cluster leaves "deploying"
     _op("CreateClusterResult", None, None, "clusters", "createClusterResult", "cluster", SEED,
         "Obtaining the result of creating a dedicated resource pool", seed_row=49,
-        read_only=False, note="recorded by the simulator when a created cluster leaves "
+        read_only=False, api_version="v1",  # that of the cluster API it reports on
+        note="recorded by the simulator when a created cluster leaves "
         "deploying; the meaning is inferred from the trace name"),
 
     # ---- reads and unaudited writes of the old generation (served, not audited) -----------

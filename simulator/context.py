@@ -2,32 +2,64 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from simulator.catalog import Operation
-from simulator.identity.accounts import Project
-from simulator.identity.auth import Caller
+if TYPE_CHECKING:
+    from simulator.catalog import Operation
+    from simulator.identity.accounts import Project
+    from simulator.pipeline import Call
 
 
-@dataclass
 class Context:
-    sim: object  # simulator.core.Simulator
-    op: Operation
-    caller: Caller | None
-    project: Project | None  # the project named in the path, checked against the caller
-    params: dict  # path parameters other than project_id / domain_id
-    query: object  # werkzeug MultiDict of the query string
-    body: object  # the parsed JSON body, or None
-    headers: dict  # lower-case names
-    now_ms: int  # when the request arrived, on the simulation clock
-    request_id: str
-    source_ip: str
-    request: object  # the werkzeug request, for what the fields above do not say
+    """The call (`call`), the catalog row it is (`op`), its path parameters other than
+    project_id / domain_id (`params`) and, once the scope check passed, the project the path
+    names (`project`). The call's own fields read through."""
+
+    __slots__ = ("sim", "op", "call", "params", "project")
+
+    def __init__(self, sim, op: "Operation", call: "Call", params: dict,
+                 project: "Project | None" = None):
+        self.sim = sim  # simulator.core.Simulator
+        self.op = op
+        self.call = call
+        self.params = params
+        self.project = project
+
+    @property
+    def caller(self):
+        return self.call.caller
+
+    @property
+    def query(self):
+        """A MultiDict of the query string (a dict in process)."""
+        return self.call.query
+
+    @property
+    def body(self):
+        """The parsed JSON body, or None."""
+        return self.call.body
+
+    @property
+    def headers(self) -> dict:
+        return self.call.headers
+
+    @property
+    def now_ms(self) -> int:
+        """When the call arrived, on the simulation clock."""
+        return self.call.arrival_ms
+
+    @property
+    def request_id(self) -> str:
+        return self.call.request_id
+
+    @property
+    def source_ip(self) -> str:
+        return self.call.source_ip
 
     @property
     def host_url(self) -> str:
         """The address the caller used, as `http://host:port` (no trailing slash)."""
-        return self.request.host_url.rstrip("/")
+        return self.call.host_url
 
     @property
     def state(self):

@@ -14,6 +14,7 @@ import threading
 from simulator.clock import Clock
 from simulator import catalog, registry
 from simulator.cts.record import TraceInput, build, user_info
+from simulator.pipeline import trace_input
 from simulator.cts import trackers
 from simulator.cts.delivery import Delivery
 from simulator.cts.digests import Signer
@@ -31,6 +32,13 @@ from simulator.obs import persistence as obs_saved
 from simulator.settings import Settings, SettingsError
 
 log = logging.getLogger("modelarts_sim")
+
+SIMULATOR_KEY = "modelarts_sim"  # where create_app keeps its Simulator in app.extensions
+
+
+def simulator_of(app) -> "Simulator":
+    """The Simulator a Flask app made by create_app serves."""
+    return app.extensions[SIMULATOR_KEY]
 
 
 class Simulator:
@@ -184,17 +192,12 @@ class Simulator:
     def record_system(self, operation_id: str, project, *, at_ms: int, resource_id: str,
                       resource_name: str, response: dict | None, rating: str, user=None) -> dict:
         """A trace the service records on its own (trace_type SystemAction, no source IP)."""
-        op = catalog.BY_ID[operation_id]
-        return self.record(TraceInput(
-            trace_id=self.ids.uuid(), trace_name=self.trace_names[operation_id],
-            resource_type=op.resource_type,
-            operation_id=op.operation_id, api_version=op.api_version or "v1",
-            read_only=op.read_only, service_type=op.service_type, project_id=project.id,
-            domain_id=project.domain.id, time_ms=at_ms,
-            record_time_ms=max(at_ms, self.clock.now_ms()), status=200, request_body=None,
-            response_body=response, resource_id=resource_id, resource_name=resource_name,
-            request_id=self.ids.request_id(), source_ip="", user_agent="",
-            user=user_info(user, user.domain, None) if user is not None else None,
+        trace_id = self.ids.uuid()  # before its request id: a seeded run draws ids as it did
+        return self.record(trace_input(
+            self, catalog.BY_ID[operation_id], project, trace_id=trace_id, time_ms=at_ms,
+            status=200, request_body=None, response_body=response, resource_id=resource_id,
+            resource_name=resource_name, request_id=self.ids.request_id(), source_ip="",
+            user_agent="", user=user_info(user, user.domain, None) if user is not None else None,
             trace_type="SystemAction", rating=rating))
 
     # -- persistence (with --data-dir) ----------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from waitress.channel import ClientDisconnected
+from werkzeug.wsgi import get_host
 from werkzeug.wrappers import Request, Response
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -55,6 +56,13 @@ def source_ip(environ: dict, headers: dict, trust_forwarded_for: bool) -> str:
     if forwarded:
         return forwarded.split(",")[0].strip()
     return environ.get("REMOTE_ADDR") or ""
+
+
+def host_url(environ: dict) -> str:
+    """`scheme://host[:port]` as the caller addressed the server: werkzeug's host_url without
+    its trailing slash and its IRI decoding of the host, which cost ten times more than this
+    for what only a few IAM answers need."""
+    return environ.get("wsgi.url_scheme", "http") + "://" + get_host(environ)
 
 
 class ApiRequest(Request):
@@ -120,12 +128,12 @@ API_ROOTS = frozenset({"v1", "v2", "v3", "v3.0", "_sim"})
 
 
 class Dispatcher:
-    """WSGI: `api(rows, path_params, request) -> Response` for the operations, keyed by
-    (method, catalog path); `obs` for OBS paths; `fallback` (Flask's own WSGI app) for the
-    rest."""
+    """WSGI: `api(rows, path_params, request, path) -> Response` for the operations, keyed by
+    (method, catalog path), with the request's decoded path; `obs` for OBS paths; `fallback`
+    (Flask's own WSGI app) for the rest."""
 
     def __init__(self, operations: dict[tuple[str, str], list],
-                 api: Callable[[list, dict, ApiRequest], Response], fallback, obs=None):
+                 api: Callable[[list, dict, ApiRequest, str], Response], fallback, obs=None):
         self._routes = Routes(operations)
         self._operations = operations
         self._api = api
@@ -141,7 +149,8 @@ class Dispatcher:
         if matched is None:  # not an operation's path, or not its method
             return self._fallback(environ, start_response)
         route, params = matched
-        response = self._api(self._operations[route], params, ApiRequest(environ))
+        response = self._api(self._operations[route], params, ApiRequest(environ),
+                             "/" + path.lstrip("/"))
         if getattr(response, "dropped", False):
             raise ClientDisconnected  # waitress closes the connection without an answer
         return response(environ, start_response)

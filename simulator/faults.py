@@ -26,20 +26,13 @@ import threading
 from dataclasses import asdict, dataclass
 
 from simulator import catalog
-from simulator.errors import ApiError
+from simulator.errors import APIG_INTERNAL, ApiError
 
 MAX_LATENCY_MS = 120_000
 # a call carrying this header meets no fault: the pytest plugin's own reads (traces(),
 # assert_traced) must see what happened, whatever the code under test is made to meet
 BYPASS_HEADER = "X-Modelarts-Sim-No-Faults"
 TARGETS = ("api", "delivery")
-# status 429 -> the code a family answers when throttled (modelarts-api.md 1.2); families
-# without a documented one answer API Gateway's throttling code
-THROTTLED = {"datasets": "ModelArts.4395", "training_jobs": "ModelArts.2799",
-             "training_v2": "ModelArts.2799"}
-APIG_THROTTLED = ("APIGW.0308", "The throttling threshold has been reached")
-_PREFIX = {"modelarts": "ModelArts", "devenviron": "ModelArts", "is_success": "ModelArts",
-           "training_v2": "ModelArts", "cts": "CTS", "iam": "IAM"}
 
 
 class FaultError(ValueError):
@@ -89,15 +82,16 @@ class Rule:
         return self.user is None or self.user == user_name
 
     def error(self, op) -> ApiError:
-        """The error this rule answers for an operation, in its family's words."""
+        """The error this rule answers for an operation, in its family's words (a 429 with
+        the family's throttling code, a 503 with API Gateway's)."""
         code, message = self.code, self.message
         if self.status == 429 and code is None:
-            code = THROTTLED.get(op.family) or APIG_THROTTLED[0]
-            message = message or APIG_THROTTLED[1]
+            code, default = op.dialect.throttled
+            message = message or default
         elif self.status == 503 and code is None:
-            code, message = "APIGW.0103", message or "The backend service is unavailable"
+            code, message = APIG_INTERNAL[0], message or APIG_INTERNAL[1]
         if code is None:
-            code = "%s.%04d" % (_PREFIX.get(op.dialect, "ModelArts"), self.status)
+            code = "%s.%04d" % (op.dialect.prefix, self.status)
         return ApiError(self.status, code, message or "Injected fault (HTTP %d)" % self.status)
 
 

@@ -6,7 +6,7 @@ import orjson
 import pytest
 import requests
 
-from simulator import app as app_module
+from simulator import pipeline
 from tests.conftest import make_app
 from tests.helpers import FROZEN_MS, PROJECT_ID, SignedClient, check_refusal, check_trace, \
     obs_put, server_call
@@ -73,7 +73,7 @@ def test_503_is_api_gateways_backend_unavailable(app, client):
 
 def test_latency_is_served_then_the_call_goes_on(app, client, monkeypatch):
     slept = []
-    monkeypatch.setattr(app_module.time, "sleep", slept.append)
+    monkeypatch.setattr(pipeline.time, "sleep", slept.append)
     add(app, operation="CreateDataset", latency_ms=1500, count=1)
     assert client.post(DS, DATASET).status_code == 201
     assert client.post(DS, dict(DATASET, dataset_name="tulips")).status_code == 201

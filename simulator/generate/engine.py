@@ -1,7 +1,7 @@
 """The run: a simulator on a virtual clock, and the people of an organisation working in it.
 
 Every trace comes from a real call: an Actor sends it through the same scope and role checks,
-handlers and record builder as an HTTP request (app.perform), in process. Work is a set of
+handlers and record builder as an HTTP request (pipeline.perform), in process. Work is a set of
 tasks, generator functions that make calls and yield how many seconds to wait before their
 next step; the run takes them in time order from one heap and sets the simulation clock to
 each step's instant, so lifecycles move on and asynchronous ends (createClusterResult, a
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from simulator import catalog, registry
-from simulator.app import Call, perform
+from simulator.pipeline import Call, perform
 from simulator.clock import Clock
 from simulator.core import Simulator
 from simulator.identity.auth import Caller
@@ -188,8 +188,10 @@ class Actor:
         params["project_id"] = project_id or self.project_id
         run.label, run.actor = self.label, self
         try:
+            op = catalog.BY_ID[operation_id]  # in process, fault rules see the catalog's path
             return perform(sim, rows_of(operation_id), params, Call(
-                self.caller, query or {}, body, self.headers, sim.clock.now_ms(),
-                sim.ids.request_id(), self.address, None, self.trace_type))
+                self.caller, op.method, op.path, query or {}, body, self.headers,
+                sim.clock.now_ms(), sim.ids.request_id(), self.address,
+                trace_type=self.trace_type))
         finally:
             run.label = run.actor = None

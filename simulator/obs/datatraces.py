@@ -14,7 +14,8 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, unquote
 
 from simulator import catalog
-from simulator.cts.record import TraceInput, user_info
+from simulator.cts.record import user_info
+from simulator.pipeline import trace_input
 
 # (catalog operation id, whether it reads), by what the request looks like
 SYSTEM_OPERATIONS = tuple(op.operation_id for op in catalog.OPERATIONS if op.family == "obs")
@@ -94,19 +95,13 @@ def record(sim, *, environ: dict, raw_path: str, raw_query: str, headers: dict, 
     caller = _user(sim, access_key)
     agent = headers.get("user-agent", "")
     for project, tracker in found:
-        sim.record(TraceInput(
-            trace_id=sim.ids.uuid(), trace_name=sim.trace_names[operation_id],
-            resource_type=op.resource_type, operation_id=operation_id, api_version="",
-            read_only=op.read_only, service_type=op.service_type, project_id=project.id,
-            domain_id=project.domain.id, time_ms=arrival_ms,
-            record_time_ms=sim.clock.now_ms(), status=status,
+        sim.record(trace_input(
+            sim, op, project, time_ms=arrival_ms, status=status,
             request_body=params or None, response_body=None,
             resource_id="%s/%s" % (bucket, key) if key else bucket,
             resource_name=key or bucket, request_id=request_id, source_ip=source_ip,
             user_agent=agent, user=caller,
             trace_type="ObsSDK" if agent.lower().startswith("obs-sdk") else "ObsAPI",
-            warning_min_status=sim.settings.warning_min_status,
-            incident_min_status=sim.settings.incident_min_status,
             tracker_name=tracker.name, event_type="data"), category="data")
     return len(found)
 

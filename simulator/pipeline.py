@@ -1,0 +1,189 @@
+"""The walk's second half: one call, past HTTP and identity, through the checks, its handler and
+its trace. The HTTP front (simulator/app.py) and the generator (simulator/generate/engine.py)
+both enter here with a `Call`.
+
+    the row the body picks -> fault -> body error -> scope -> role -> handler -> trace
+
+Every trace is built from `trace_input()`, whoever records it: a call (`perform`), the service
+on its own (`Simulator.record_system`) or an OBS request a data tracker watches
+(`simulator/obs/datatraces.py`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from simulator import catalog, faults, registry
+from simulator.context import Context
+from simulator.cts.record import TraceInput, user_info
+from simulator.errors import DOMAIN_REFUSED, ApiError
+from simulator.identity.auth import Caller
+
+UNNAMED_OPERATION = "the request body does not say which operation it is"
+
+
+@dataclass(slots=True)
+class Call:
+    """One call past HTTP and identity: what the front read off the request (or what the
+    generator, which calls in process, says its actor sent)."""
+    caller: Caller | None
+    method: str
+    path: str  # as the client sent it (fault rules match it)
+    query: object  # a MultiDict of the query string, or a dict
+    body: object  # the parsed JSON body, or None
+    headers: dict  # lower-case names
+    arrival_ms: int
+    request_id: str
+    source_ip: str
+    host_url: str = "http://localhost"  # as the caller addressed the server, no trailing slash
+    trace_type: str = "ApiCall"  # ConsoleAction: made through the console (a session's key)
+
+
+def perform(sim, rows: list[catalog.Operation], path_params: dict, call: Call,
+            body_error: str | None = None) -> registry.Reply:
+    """Scope and role checks, the handler, and the call's trace (committed before this returns).
+
+    `rows` share one method and path; the body picks among them."""
+    op = rows[-1]
+    if body_error is None:
+        op = next((r for r in rows if r.matches_body(call.body)), None)
+        if op is None:
+            op = rows[-1]
+            body_error = UNNAMED_OPERATION
+
+    caller = call.caller
+    project_id = path_params.pop("project_id", None)
+    ctx = Context(sim, op, call, path_params)
+    trace_project = trace_project_of(sim, caller, project_id)
+    fault = _fault(sim, op, call, project_id)
+    if fault is not None and fault.drop:
+        return registry.Reply(0, None, audited=False, dropped=True)
+    try:
+        if fault is not None and fault.status is not None:
+            raise fault.error(op)
+        if body_error is not None:
+            raise ApiError(400, op.dialect.bad_body, body_error)
+        ctx.project = check_scope(sim, op, caller, project_id, path_params)
+        check_role(op, caller)
+        with sim.lock:
+            reply = registry.HANDLERS[op.operation_id](ctx)
+            if fault is not None and fault.fail_later is not None and reply.status < 400:
+                faults.fail_later(sim, op, reply, fault.fail_later)
+    except ApiError as err:
+        reply = registry.Reply(err.status, op.dialect.body(err, call.request_id),
+                               err.resource_id, err.resource_name)
+        error_code = err.code
+    else:
+        error_code = None
+
+    if op.traced and reply.audited and sim.settings.tracing and trace_project is not None:
+        touched = reply.resources or [(reply.resource_id, reply.resource_name)]
+        for resource_id, resource_name in touched:
+            sim.record(_call_trace(sim, ctx, reply, trace_project, error_code, resource_id,
+                                   resource_name))
+    return reply
+
+
+# -- the checks -----------------------------------------------------------------------------------
+
+_NO_FAULTS = faults.BYPASS_HEADER.lower()
+
+
+def _fault(sim, op, call: Call, project_id: str | None):
+    """The injected fault this call meets, if any, after its latency was served."""
+    if not sim.faults or call.headers.get(_NO_FAULTS):
+        return None
+    rule = sim.faults.for_call(op, call.method, call.path, project_id,
+                               call.caller.user.name if call.caller else None)
+    if rule is not None and rule.latency_ms:
+        time.sleep(rule.latency_ms / 1000.0)  # real time: what a client's timeout sees
+    return rule
+
+
+def trace_project_of(sim, caller: Caller | None, path_project_id: str | None):
+    """Where a call's trace is kept: the path's project when the caller owns it, else the
+    caller's own project (a refused cross-account call shows in the caller's audit log)."""
+    directory = sim.directory
+    if caller is None:
+        return directory.project(path_project_id) if path_project_id else None
+    domain = caller.user.domain
+    for pid in (path_project_id, caller.project_id):
+        project = directory.project(pid) if pid else None
+        if project is not None and project.domain.id == domain.id:
+            return project
+    return directory.home_project(domain, sim.settings.region) or next(
+        iter(directory.projects_of(domain)), None)
+
+
+def check_scope(sim, op, caller: Caller | None, project_id, params):
+    """The project the path names, when it is the caller's (and the token's); else the
+    family's refusal. Calls without a project in the path may name the caller's domain."""
+    if project_id is None:
+        domain_id = params.pop("domain_id", None)
+        if domain_id is not None and caller and caller.user.domain.id != domain_id:
+            raise ApiError(403, *DOMAIN_REFUSED)
+        return None
+    project = sim.directory.project(project_id)
+    mismatch = (project is None or caller is None
+                or project.domain.id != caller.user.domain.id
+                or (caller.project_id and caller.project_id != project_id))
+    if mismatch:
+        raise ApiError(403, *op.dialect.scope_refused)
+    return project
+
+
+def check_role(op, caller: Caller | None):
+    """A read-only user may not write, in the families whose dialect says how they refuse."""
+    refused = op.dialect.read_only_refused
+    if op.read_only or caller is None or refused is None or caller.user.can_write:
+        return
+    code, message = refused
+    raise ApiError(403, code, message % {"operation": op.operation_id, "user": caller.user.name})
+
+
+# -- the trace --------------------------------------------------------------------------------
+
+def trace_input(sim, op: catalog.Operation, project, **call) -> TraceInput:
+    """The input of one trace of `op` kept in `project`: what the catalog row, the simulator's
+    settings and the clock say, plus what the caller gives (`call`: time_ms, status, bodies,
+    resource, request id, source, agent, user, trace type and any other TraceInput field; a
+    trace_id given is used instead of a new one)."""
+    settings = sim.settings
+    if "trace_id" not in call:
+        call["trace_id"] = sim.ids.uuid()
+    call.setdefault("warning_min_status", settings.warning_min_status)
+    call.setdefault("incident_min_status", settings.incident_min_status)
+    return TraceInput(
+        trace_name=sim.trace_names[op.operation_id],
+        resource_type=op.resource_type,
+        operation_id=op.operation_id,
+        api_version=op.api_version,
+        read_only=op.read_only,
+        service_type=op.service_type,
+        project_id=project.id,
+        domain_id=project.domain.id,
+        record_time_ms=sim.clock.now_ms(),
+        **call)
+
+
+def _call_trace(sim, ctx: Context, reply, project, error_code, resource_id,
+                resource_name) -> TraceInput:
+    call, caller = ctx.call, ctx.call.caller
+    return trace_input(
+        sim, ctx.op, project,
+        time_ms=call.arrival_ms,
+        status=reply.status,
+        request_body=call.body if call.body is not None else (dict(call.query.items()) or None),
+        response_body=reply.body,
+        resource_id=resource_id,
+        resource_name=resource_name,
+        request_id=call.request_id,
+        source_ip=call.source_ip,
+        user_agent=call.headers.get("user-agent", ""),
+        user=user_info(caller.user, caller.user.domain, caller.access_key_id,
+                       temporary=caller.temporary,
+                       session_created_ms=caller.session_created_ms,
+                       console=call.trace_type == "ConsoleAction") if caller else None,
+        trace_type=call.trace_type,
+        error_code=error_code)
