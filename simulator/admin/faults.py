@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, request
 
-from simulator.admin.routes import _error, _json, _sim
+from simulator.admin.replies import current_sim, error_reply, json_reply
 from simulator.faults import FaultError
 
 blueprint = Blueprint("sim_faults", __name__, url_prefix="/_sim")
@@ -19,7 +19,7 @@ blueprint = Blueprint("sim_faults", __name__, url_prefix="/_sim")
 
 @blueprint.get("/faults")
 def list_faults():
-    return _json({"faults": _sim().faults.describe()})
+    return json_reply({"faults": current_sim().faults.describe()})
 
 
 @blueprint.post("/faults")
@@ -27,27 +27,27 @@ def add_faults():
     try:
         body = orjson.loads(request.get_data() or b"null")
     except orjson.JSONDecodeError as exc:
-        return _error("the body is not JSON: %s" % exc)
+        return error_reply("the body is not JSON: %s" % exc)
     specs = body if isinstance(body, list) else [body]
-    faults = _sim().faults
+    faults = current_sim().faults
     try:
         from simulator.faults import parse
         for spec in specs:  # all checked before any is added
             parse(spec, "check")
         added = [faults.add(spec).describe() for spec in specs]
     except FaultError as exc:
-        return _error(str(exc))
-    return _json({"faults": added}, 201)
+        return error_reply(str(exc))
+    return json_reply({"faults": added}, 201)
 
 
 @blueprint.delete("/faults")
 def clear_faults():
-    _sim().faults.clear()
-    return _json({"faults": []})
+    current_sim().faults.clear()
+    return json_reply({"faults": []})
 
 
 @blueprint.delete("/faults/<rule_id>")
 def remove_fault(rule_id: str):
-    if not _sim().faults.remove(rule_id):
-        return _error("no fault %r" % rule_id, 404)
-    return _json({"removed": rule_id})
+    if not current_sim().faults.remove(rule_id):
+        return error_reply("no fault %r" % rule_id, 404)
+    return json_reply({"removed": rule_id})

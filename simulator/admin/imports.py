@@ -15,7 +15,7 @@ import sqlite3
 import orjson
 from flask import Blueprint, request
 
-from simulator.admin.routes import _error, _json, _sim
+from simulator.admin.replies import current_sim, error_reply, json_reply
 from simulator.identity.accounts import AccountsError, Directory
 
 blueprint = Blueprint("sim_imports", __name__, url_prefix="/_sim")
@@ -26,14 +26,14 @@ MAX_TRACES = 10_000  # per request
 def add_accounts():
     try:
         given = Directory.from_mapping(orjson.loads(request.get_data()), "request body")
-        sim = _sim()
+        sim = current_sim()
         with sim.lock:
             added = sim.directory.merge(given)
     except (orjson.JSONDecodeError, AttributeError, TypeError) as exc:
-        return _error("the body must be an accounts mapping {\"domains\": [...]}: %s" % exc)
+        return error_reply("the body must be an accounts mapping {\"domains\": [...]}: %s" % exc)
     except AccountsError as exc:
-        return _error(str(exc), 409 if "already" in str(exc) else 400)
-    return _json({"added": added})
+        return error_reply(str(exc), 409 if "already" in str(exc) else 400)
+    return json_reply({"added": added})
 
 
 @blueprint.post("/traces")
@@ -42,12 +42,12 @@ def add_traces():
     try:
         records = orjson.loads(request.get_data())
     except orjson.JSONDecodeError as exc:
-        return _error("the body is not JSON: %s" % exc)
+        return error_reply("the body is not JSON: %s" % exc)
     if not isinstance(records, list):
-        return _error("the body must be a JSON array of trace records")
+        return error_reply("the body must be a JSON array of trace records")
     if len(records) > MAX_TRACES:
-        return _error("at most %d traces a request" % MAX_TRACES, 413)
-    sim = _sim()
+        return error_reply("at most %d traces a request" % MAX_TRACES, 413)
+    sim = current_sim()
     problems = []
     for i, record in enumerate(records):
         found = check_record(record) if isinstance(record, dict) else [("", "not an object")]
@@ -57,8 +57,8 @@ def add_traces():
         problems += ["#%d %s: %s" % (i + 1, field or "record", message)
                      for field, message in found]
     if problems:
-        return _error("no trace stored; %d problem(s): %s" % (len(problems),
-                                                              "; ".join(problems[:20])))
+        return error_reply("no trace stored; %d problem(s): %s" % (
+            len(problems), "; ".join(problems[:20])))
     oldest = sim.clock.now_ms() - sim.traces.retention_ms
     kept = [r for r in records if r["time"] >= oldest]
     try:
@@ -67,19 +67,19 @@ def add_traces():
                 sim.traces.add_sorted(kept)
     except sqlite3.IntegrityError as exc:
         if "UNIQUE" not in str(exc):
-            return _error("no trace stored: %s" % exc)
-        return _error("no trace stored: a trace with one of these trace_ids is stored already",
-                      409)
-    return _json({"stored": len(kept), "expired": len(records) - len(kept)})
+            return error_reply("no trace stored: %s" % exc)
+        return error_reply("no trace stored: a trace with one of these trace_ids is stored "
+                           "already", 409)
+    return json_reply({"stored": len(kept), "expired": len(records) - len(kept)})
 
 
 @blueprint.put("/objects/<bucket>/<path:key>")
 def put_object(bucket: str, key: str):
     from simulator.settings import BUCKET
     if not BUCKET.match(bucket):
-        return _error("%r is not a bucket name" % bucket)
-    files = _sim().obs_files
+        return error_reply("%r is not a bucket name" % bucket)
+    files = current_sim().obs_files
     files.make_bucket(bucket)
     if not files.write("/%s/%s" % (bucket, key), request.get_data()):
-        return _error("the object could not be written", 409)
-    return _json({"bucket": bucket, "key": key})
+        return error_reply("the object could not be written", 409)
+    return json_reply({"bucket": bucket, "key": key})

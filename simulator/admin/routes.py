@@ -9,65 +9,54 @@
 from __future__ import annotations
 
 import orjson
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, request
 
 import simulator
+from simulator.admin.replies import current_sim, error_reply, json_reply
 from simulator.modelarts.lifecycle import LifecycleError
 
 blueprint = Blueprint("sim_admin", __name__, url_prefix="/_sim")
 
 
-def _sim():
-    return current_app.extensions["modelarts_sim"]
-
-
-def _json(body, status=200):
-    return Response(orjson.dumps(body), status=status, content_type="application/json")
-
-
-def _error(message, status=400):
-    return _json({"error": message}, status)
-
-
 @blueprint.get("/health")
 def health():
-    sim = _sim()
-    return _json({"status": "ok", "version": simulator.__version__, "region": sim.settings.region,
-                  "auth": sim.settings.auth, "clock": sim.clock.state(),
-                  "traces": sim.traces.count()})
+    sim = current_sim()
+    return json_reply({"status": "ok", "version": simulator.__version__,
+                       "region": sim.settings.region, "auth": sim.settings.auth,
+                       "clock": sim.clock.state(), "traces": sim.traces.count()})
 
 
 @blueprint.post("/reset")
 def reset():
-    _sim().reset()
-    return _json({"status": "reset"})
+    current_sim().reset()
+    return json_reply({"status": "reset"})
 
 
 @blueprint.post("/flush")
 def flush():
     """Every tracker writes what it holds now, whatever its transfer period."""
-    return _json({"files_written": _sim().delivery.run(flush=True)})
+    return json_reply({"files_written": current_sim().delivery.run(flush=True)})
 
 
 @blueprint.get("/notifications")
 def notifications():
     """Every delivery attempt of key event notifications (the latest 1,000), oldest first.
     ?wait=1 first waits until every trace handed to the notifier has been dealt with."""
-    sim = _sim()
+    sim = current_sim()
     if request.args.get("wait") in ("1", "true"):
         sim.notifier.wait_idle()
-    return _json({"attempts": list(sim.notifier.attempts)})
+    return json_reply({"attempts": list(sim.notifier.attempts)})
 
 
 @blueprint.get("/keys")
 def keys():
     """The public key that verifies digest files (SHA256withRSA over the uncompressed JSON)."""
-    return _json({"keys": [_sim().signer.public_key()]})
+    return json_reply({"keys": [current_sim().signer.public_key()]})
 
 
 @blueprint.get("/clock")
 def clock_state():
-    return _json(_sim().clock.state())
+    return json_reply(current_sim().clock.state())
 
 
 @blueprint.post("/clock")
@@ -76,27 +65,27 @@ def clock_control():
     try:
         body = orjson.loads(request.get_data() or b"{}")
     except orjson.JSONDecodeError:
-        return _error("the body must be JSON")
+        return error_reply("the body must be JSON")
     if not isinstance(body, dict):
-        return _error("the body must be a JSON object")
-    clock = _sim().clock
+        return error_reply("the body must be a JSON object")
+    clock = current_sim().clock
     action = body.get("action")
     if action == "freeze":
         at = body.get("at")
         if at is not None and (not isinstance(at, int) or isinstance(at, bool) or at < 0):
-            return _error("at must be epoch milliseconds")
+            return error_reply("at must be epoch milliseconds")
         clock.freeze(at)
     elif action == "advance":
         seconds = body.get("seconds")
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
-            return _error("seconds must be a number of seconds, zero or more")
+            return error_reply("seconds must be a number of seconds, zero or more")
         clock.advance(seconds)
     elif action == "resume":
         clock.resume()
     else:
-        return _error("action must be freeze, advance or resume")
-    _sim().settle()
-    return _json(clock.state())
+        return error_reply("action must be freeze, advance or resume")
+    current_sim().settle()
+    return json_reply(clock.state())
 
 
 def _body():
@@ -111,14 +100,14 @@ def _body():
 
 @blueprint.get("/lifecycle")
 def lifecycle_state():
-    return _json(_sim().lifecycles.describe())
+    return json_reply(current_sim().lifecycles.describe())
 
 
 @blueprint.post("/lifecycle")
 def lifecycle_configure():
     """{"family": "datasets", "mode": "time"|"immediate"|"manual", "dwell": {"name": seconds}}
     ("family": "*" sets the mode of every family)."""
-    sim = _sim()
+    sim = current_sim()
     try:
         body = _body()
         family = body.get("family")
@@ -132,12 +121,12 @@ def lifecycle_configure():
             for fam in families:
                 sim.lifecycles.configure(fam, body.get("mode"), dwell if family != "*" else None)
     except LifecycleError as exc:
-        return _error(str(exc))
-    return _json(sim.lifecycles.describe())
+        return error_reply(str(exc))
+    return json_reply(sim.lifecycles.describe())
 
 
 def _steer(action: str):
-    sim = _sim()
+    sim = current_sim()
     try:
         body = _body()
         kind, resource_id = body.get("kind"), body.get("id")
@@ -159,9 +148,9 @@ def _steer(action: str):
                     target.on_fail(now, reason)
             status = target.progress.status(now)
     except LifecycleError as exc:
-        return _error(str(exc), 404 if str(exc).startswith("no ") else 400)
+        return error_reply(str(exc), 404 if str(exc).startswith("no ") else 400)
     sim.settle()
-    return _json({"kind": kind, "id": resource_id, "status": status, "changed": moved})
+    return json_reply({"kind": kind, "id": resource_id, "status": status, "changed": moved})
 
 
 @blueprint.post("/lifecycle/advance")

@@ -17,7 +17,7 @@ import orjson
 from flask import Blueprint, Response, request
 
 from simulator import snapshot
-from simulator.admin.routes import _error, _json, _sim
+from simulator.admin.replies import current_sim, error_reply, json_reply
 
 blueprint = Blueprint("sim_state", __name__, url_prefix="/_sim")
 
@@ -41,7 +41,7 @@ def _path(body: bytes, restoring: bool = False) -> str:
 
 @blueprint.post("/snapshot")
 def take():
-    sim = _sim()
+    sim = current_sim()
     body = request.get_data()
     try:
         if not body.strip():
@@ -49,14 +49,14 @@ def take():
             return Response(data, content_type="application/octet-stream", headers={
                 "Content-Disposition": 'attachment; filename="modelarts-sim.snapshot"',
                 "X-Snapshot-Traces": str(header["traces"])})
-        return _json(snapshot.save(sim, _path(body)))
+        return json_reply(snapshot.save(sim, _path(body)))
     except snapshot.SnapshotError as exc:
-        return _error(str(exc))
+        return error_reply(str(exc))
 
 
 @blueprint.post("/restore")
 def restore():
-    sim = _sim()
+    sim = current_sim()
     request.max_content_length = None  # a snapshot may well be larger than any API body
     body = request.get_data()
     try:
@@ -65,5 +65,5 @@ def restore():
         else:
             header = snapshot.restore_file(sim, _path(body, restoring=True))
     except snapshot.SnapshotError as exc:
-        return _error(str(exc))
-    return _json({"restored": True, **header})
+        return error_reply(str(exc))
+    return json_reply({"restored": True, **header})
