@@ -9,7 +9,8 @@ import sys
 
 import simulator
 from simulator.identity.accounts import AccountsError, Directory
-from simulator.settings import AUTH_MODES, DEFAULT_PORT, Settings, SettingsError
+from simulator.settings import (AUTH_MODES, DEFAULT_PORT, LIFECYCLE_MODES, Settings,
+                                SettingsError)
 
 
 def _serve_parser(sub):
@@ -30,7 +31,7 @@ def _serve_parser(sub):
     p.add_argument("--bucket", dest="obs_buckets", action="append", metavar="NAME",
                    help="an OBS bucket to start with (repeat for more)")
     p.add_argument("--lifecycle-mode", dest="lifecycle_mode",
-                   choices=("time", "immediate", "manual"),
+                   choices=LIFECYCLE_MODES,
                    help="how asynchronous steps move at start (default time)")
     return p
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 DEFAULT_PORT = 9550
 AUTH_MODES = ("strict", "lenient", "off")
+# how asynchronous steps move: on the clock, at once, or only when /_sim/lifecycle/advance says
+LIFECYCLE_MODES = ("time", "immediate", "manual")
 ENV_PREFIX = "MODELARTS_SIM_"
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")  # an OBS bucket name
 
@@ -83,8 +85,9 @@ class Settings:
             if not BUCKET.match(name):
                 raise SettingsError(f"obs_buckets: {name!r} is not a bucket name (3-63 "
                                     "lower-case letters, digits, dots and hyphens)")
-        if self.lifecycle_mode not in ("time", "immediate", "manual"):
-            raise SettingsError("lifecycle_mode must be time, immediate or manual")
+        if self.lifecycle_mode not in LIFECYCLE_MODES:
+            raise SettingsError("lifecycle_mode must be %s or %s" % (
+                ", ".join(LIFECYCLE_MODES[:-1]), LIFECYCLE_MODES[-1]))
 
     @property
     def data_path(self) -> Path | None:

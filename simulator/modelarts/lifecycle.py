@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-MODES = ("time", "immediate", "manual")
+from simulator.settings import LIFECYCLE_MODES
+
 FOREVER_MS = 10 ** 15  # a manual step's dwell: about 31,000 years
 
 
@@ -108,8 +109,11 @@ KINDS: dict[str, tuple[str, Callable]] = {}
 
 
 def lifecycle_kind(kind: str, family: str):
-    """Register how /_sim/lifecycle finds a resource of this kind in a family's state."""
+    """Register how /_sim/lifecycle finds a resource of this kind in a family's state. A kind
+    has one finder, as an operation has one handler."""
     def register(fn):
+        if kind in KINDS:
+            raise KeyError(f"lifecycle kind {kind} is registered twice")
         KINDS[kind] = (family, fn)
         return fn
     return register
@@ -120,8 +124,8 @@ class Lifecycles:
 
     def __init__(self, defaults: dict[str, dict[str, float]], overrides: dict[str, float],
                  mode: str = "time"):
-        if mode not in MODES:
-            raise LifecycleError("lifecycle mode must be one of %s" % ", ".join(MODES))
+        if mode not in LIFECYCLE_MODES:
+            raise LifecycleError("lifecycle mode must be one of %s" % ", ".join(LIFECYCLE_MODES))
         self._family_of = {name: fam for fam, table in defaults.items() for name in table}
         unknown = sorted(set(overrides) - set(self._family_of))
         if unknown:
@@ -144,8 +148,8 @@ class Lifecycles:
             raise LifecycleError("unknown family %r (known: %s)" % (
                 family, ", ".join(sorted(self.modes))))
         if mode is not None:
-            if mode not in MODES:
-                raise LifecycleError("mode must be one of %s" % ", ".join(MODES))
+            if mode not in LIFECYCLE_MODES:
+                raise LifecycleError("mode must be one of %s" % ", ".join(LIFECYCLE_MODES))
             self.modes[family] = mode
         for name, seconds in (dwell or {}).items():
             if self._family_of.get(name) != family:

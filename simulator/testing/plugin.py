@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-AUTH_MODES = ("strict", "lenient", "off")
-LIFECYCLE_MODES = ("time", "immediate", "manual")
+from simulator.settings import AUTH_MODES, LIFECYCLE_MODES
+
 # name -> (help, choices, is a path)
 OPTIONS = {
     "auth": ("signature checks of the simulator the plugin starts (default strict)",
