@@ -66,18 +66,17 @@ class Operation:
     service_type: str = "ModelArts"
     note: str = ""  # what is uncertain about this row, shown in the coverage table
     api_version: str = field(default="", compare=False)
+    # the family's error dialect (FAMILIES), looked up once: every call's checks read it
+    dialect: Dialect = field(init=False, compare=False, repr=False)
 
     def __post_init__(self):
         if not self.api_version and self.path:
             object.__setattr__(self, "api_version", self.path.split("/")[1])
+        object.__setattr__(self, "dialect", FAMILIES[self.family])
 
     @property
     def traced(self) -> bool:
         return self.trace_name is not None
-
-    @property
-    def dialect(self) -> Dialect:
-        return FAMILIES[self.family]
 
     def matches_body(self, body) -> bool:
         if self.when is None:

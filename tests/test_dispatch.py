@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from simulator import catalog
-from simulator.dispatch import Routes
+from simulator.dispatch import Routes, host_url
 
 ROUTES = list(catalog.routes())
 WERKZEUG = Map([Rule(catalog.flask_rule(path), endpoint=(method, path), methods=[method],
@@ -58,3 +60,16 @@ def test_a_literal_segment_wins_over_a_parameter_but_falls_back_to_it():
     assert routes.match("/v1/x/items/", "GET") is None  # a parameter is never empty
     assert routes.match("//v1/x/items/7/", "HEAD") == (("GET", "/v1/{p}/items/{id}"),
                                                        {"p": "x", "id": "7"})
+
+
+@pytest.mark.parametrize("base_url, host", [
+    ("http://127.0.0.1:9550", "127.0.0.1:9550"), ("http://127.0.0.1:9550", "example.com:80"),
+    ("http://127.0.0.1:9550", None), ("http://127.0.0.1:80", None),
+    ("https://h.example:443", None), ("https://h.example:8443", "h.example:443"),
+])
+def test_host_url_is_werkzeugs_without_its_trailing_slash(base_url, host):
+    environ = EnvironBuilder(path="/v3/projects", base_url=base_url,
+                             headers={"Host": host} if host else {}).get_environ()
+    if host is None:
+        environ.pop("HTTP_HOST", None)
+    assert host_url(environ) == Request(environ).host_url.rstrip("/")
