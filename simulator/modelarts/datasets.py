@@ -18,6 +18,7 @@ from simulator.modelarts.lifecycle import Progress, Target, lifecycle_kind, watc
 from simulator.modelarts.listing import ordered
 from simulator.modelarts.validate import NAME, Checker, page
 from simulator.obs.files import split
+from simulator.querystring import query_int
 from simulator.registry import Reply, handler
 
 FAMILY = "datasets"
@@ -399,11 +400,8 @@ def list_datasets(ctx):
     items = list(ctx.state.datasets.values())
     if q.get("search_content"):
         items = [d for d in items if q["search_content"].lower() in d.name.lower()]
-    if q.get("dataset_type") not in (None, ""):
-        try:
-            wanted = int(q["dataset_type"])
-        except ValueError:
-            chk.fail("Parameter dataset_type must be an integer.")
+    wanted = query_int(q, "dataset_type", None, chk.fail)
+    if wanted is not None:
         items = [d for d in items if d.dataset_type == wanted]
     if q.get("workspace_id"):
         items = [d for d in items if d.workspace_id == q["workspace_id"]]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from simulator.modelarts import v1jobs
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
 from simulator.modelarts.validate import Checker
+from simulator.querystring import query_int
 from simulator.registry import Reply, handler
 
 FAMILY = "devenviron"
@@ -329,10 +330,8 @@ _NUMBER = re.compile(r"^[0-9]{1,9}$")
 
 
 def _query_number(chk: Checker, query, key: str) -> int:
-    raw = query.get(key) or "0"
-    if not _NUMBER.match(raw):
-        chk.fail("Parameter %s must be an integer of 0 or more, not %r." % (key, raw))
-    return int(raw)
+    return query_int(query, key, 0, chk.fail, digits=_NUMBER,
+                     not_integer="Parameter {key} must be an integer of 0 or more, not {raw!r}.")
 
 
 @handler("ListDevEnvInstances")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
 from simulator.modelarts.validate import Checker
+from simulator.querystring import ASCII_DIGITS, query_int
 from simulator.registry import Reply, handler
 
 FAMILY = "pools"
@@ -318,17 +319,11 @@ def list_pool_nodes(ctx):
     pool = _pool(ctx)
     chk = _checker(pool)
     q, now = ctx.query, ctx.now_ms
-    raw_limit, raw_continue = q.get("limit"), q.get("continue")
-    limit = None
-    if raw_limit not in (None, ""):
-        if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 500:
-            chk.fail("Parameter limit must be a number from 1 to 500.")
-        limit = int(raw_limit)
-    start = 0
-    if raw_continue:
-        if not (raw_continue.isascii() and raw_continue.isdigit()):
-            chk.fail("Parameter continue is not a marker this list gave.")
-        start = int(raw_continue)
+    bad_limit = "Parameter limit must be a number from 1 to 500."
+    limit = query_int(q, "limit", None, chk.fail, lo=1, hi=500, digits=ASCII_DIGITS,
+                      not_integer=bad_limit, out_of_range=bad_limit)
+    start = query_int(q, "continue", 0, chk.fail, digits=ASCII_DIGITS,
+                      not_integer="Parameter continue is not a marker this list gave.")
     phase = pool.phase(now)
     node_phase = {RUNNING: "Available", CREATING: "Creating", DELETING: "Deleting"}.get(
         phase, "Abnormal")

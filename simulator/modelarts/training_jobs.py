@@ -20,6 +20,7 @@ from simulator.modelarts import job_outputs, v1jobs
 from simulator.modelarts.lifecycle import Target, lifecycle_kind, watch_callback
 from simulator.modelarts.v1jobs import (COMPLETED, FAILED, INIT, KILLED, KILLING, RUNNING,
                                         WAITING, Run)
+from simulator.querystring import query_int
 from simulator.registry import Reply, handler
 
 FAMILY = "training_jobs"
@@ -324,7 +325,7 @@ def _job_type(ctx):
 def list_resource_specs(ctx):
     chk = _job_type(ctx)
     for key in ("engine_id", "project_type"):
-        v1jobs.query_int(ctx.query, key, chk, 0, 0, None)
+        query_int(ctx.query, key, 0, chk.fail, lo=0, not_integer=v1jobs.NOT_INTEGER)
     specs = [dict(s) for s in v1jobs.SPECS]
     return v1jobs.ok({"spec_total_count": len(specs), "specs": specs})
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from simulator.modelarts.listing import ordered
 from simulator.modelarts.validate import Checker
+from simulator.querystring import query_int, to_int
 from simulator.registry import Reply
 
 # -- job status codes (int), used by training job versions and visualization jobs -------------
@@ -42,6 +43,7 @@ REFUSED = "ModelArts.0105"
 NOT_FOUND = REFUSED
 
 ID = re.compile(r"^[0-9]{1,18}$")
+NOT_INTEGER = "Parameter {key} must be an integer, not {raw!r}."  # a query or path integer
 PER_PAGE_MAX = 1000
 QUOTA = 100  # jobs a project may hold (the list's "quotas"; a simulator choice)
 
@@ -67,10 +69,7 @@ def duplicate(chk: Checker, what: str, name: str):
 
 def path_id(ctx, key: str, chk: Checker) -> int:
     """An integer id from the path (job_id, version_id)."""
-    raw = ctx.params[key]
-    if not ID.match(raw):
-        chk.fail("Parameter %s must be an integer, not %r." % (key, raw))
-    return int(raw)
+    return to_int(ctx.params[key], key, chk.fail, digits=ID, not_integer=NOT_INTEGER)
 
 
 def asked_name(body, key: str):
@@ -97,29 +96,16 @@ def list_page(items: list, query, chk: Checker, *, sort_keys: dict, default_sort
 
 def page_slice(items: list, query, chk: Checker) -> list:
     """The page that per_page (1-1000, default 10) and page (from 1) ask for."""
-    per_page = query_int(query, "per_page", chk, 10, 1, PER_PAGE_MAX)
-    page = query_int(query, "page", chk, 1, 1, None)
+    per_page = query_int(query, "per_page", 10, chk.fail, lo=1, hi=PER_PAGE_MAX,
+                         not_integer=NOT_INTEGER)
+    page = query_int(query, "page", 1, chk.fail, lo=1, not_integer=NOT_INTEGER)
     return items[(page - 1) * per_page:page * per_page]
 
 
 def query_status(query, chk: Checker):
     """The optional integer status filter of a list."""
-    if query.get("status") in (None, ""):
-        return None
-    return query_int(query, "status", chk, None, 0, len(STATUS_NAMES) - 1)
-
-
-def query_int(query, key, chk, default, lo, hi):
-    raw = query.get(key)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        chk.fail("Parameter %s must be an integer, not %r." % (key, raw))
-    if value < lo or (hi is not None and value > hi):
-        chk.fail("Parameter %s must be between %d and %s." % (key, lo, hi))
-    return value
+    return query_int(query, "status", None, chk.fail, lo=0, hi=len(STATUS_NAMES) - 1,
+                     not_integer=NOT_INTEGER)
 
 
 # -- one run of a job on the clock ------------------------------------------------------------

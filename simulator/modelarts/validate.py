@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from simulator.errors import ApiError
+from simulator.querystring import query_int
 from simulator.settings import BUCKET
 
 NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -140,15 +141,5 @@ class Checker:
 
 def page(query, checker: Checker, *, offset_key="offset", limit_key="limit", default_limit=10,
          max_limit=100) -> tuple[int, int]:
-    def num(key, default, lo, hi):
-        raw = query.get(key)
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            checker.fail("Parameter %s must be an integer." % key)
-        if value < lo or (hi is not None and value > hi):
-            checker.fail("Parameter %s must be between %d and %s." % (key, lo, hi))
-        return value
-    return num(offset_key, 0, 0, None), num(limit_key, default_limit, 1, max_limit)
+    return (query_int(query, offset_key, 0, checker.fail, lo=0),
+            query_int(query, limit_key, default_limit, checker.fail, lo=1, hi=max_limit))
