@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from simulator.modelarts import v1jobs
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
+from simulator.modelarts.resources import Named, find
 from simulator.modelarts.validate import Checker
 from simulator.querystring import query_int
 from simulator.registry import Reply, handler
@@ -92,7 +93,7 @@ FLAVORS = {f["name"]: f for f in (
 # -- state -----------------------------------------------------------------------------------
 
 @dataclass
-class Instance:
+class Instance(Named):
     id: str
     name: str
     description: str
@@ -133,22 +134,8 @@ class State:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _checker(inst: Instance | None = None, resource_id=None, resource_name=None) -> Checker:
-    if inst is not None:
-        resource_id, resource_name = inst.id, inst.name
-    return Checker(INVALID, 400, resource_id=resource_id, resource_name=resource_name)
-
-
 def _instance(ctx) -> Instance:
-    instance_id = ctx.params["instance_id"]
-    inst = ctx.state.instances.get(instance_id)
-    if inst is None:
-        _checker(resource_id=instance_id).fail("The instance does not exist.", NOT_FOUND)
-    return inst
-
-
-def _reply(inst: Instance, body) -> Reply:
-    return Reply(200, body, inst.id, inst.name)
+    return find(ctx, ctx.state.instances, "instance_id", NOT_FOUND, "The instance does not exist.")
 
 
 def _begin(ctx, inst: Instance, operation: str) -> None:
@@ -234,7 +221,7 @@ def _annotations(chk: Checker, spec: dict) -> dict:
 @handler("CreateDevEnvInstance")
 def create_instance(ctx):
     asked = ctx.body.get("name") if isinstance(ctx.body, dict) else None
-    chk = _checker(resource_name=asked if isinstance(asked, str) else None)
+    chk = Checker(INVALID, resource_name=asked if isinstance(asked, str) else None)
     body = chk.body(ctx.body)
     name = chk.name(body, "name", 64)
     profile_id = chk.choice(body, "profile_id", tuple(PROFILES), required=True)
@@ -264,16 +251,16 @@ def create_instance(ctx):
         operation="create", progress=None)
     _begin(ctx, inst, "create")
     ctx.state.instances[inst.id] = inst
-    return _reply(inst, _view(inst, ctx.now_ms))
+    return Reply.of(inst, _view(inst, ctx.now_ms))
 
 
 @handler("DeleteDevEnvInstance")
 def delete_instance(ctx):
     inst = _instance(ctx)
     if inst.status(ctx.now_ms) not in RESTING:
-        _checker(inst).fail("Stop the instance before deleting it.", STOP_FIRST)
+        Checker.of(inst, INVALID).fail("Stop the instance before deleting it.", STOP_FIRST)
     del ctx.state.instances[inst.id]
-    return _reply(inst, {"instance_id": inst.id})
+    return Reply.of(inst, {"instance_id": inst.id})
 
 
 _START_REFUSALS = {RUNNING: (ALREADY_RUNNING, "The instance is already running."),
@@ -294,10 +281,10 @@ def _change(ctx, operation: str, refusals: dict) -> Reply:
     previous = inst.status(ctx.now_ms)
     if previous in refusals:
         code, message = refusals[previous]
-        _checker(inst).fail(message, code)
+        Checker.of(inst, INVALID).fail(message, code)
     _begin(ctx, inst, operation)
-    return _reply(inst, {"current_status": inst.status(ctx.now_ms),
-                         "previous_state": previous})
+    return Reply.of(inst, {"current_status": inst.status(ctx.now_ms),
+                           "previous_state": previous})
 
 
 @handler("StartDevEnvInstance")
@@ -313,17 +300,17 @@ def stop_instance(ctx):
 @handler("UpdateDevEnvInstance")
 def update_instance(ctx):
     inst = _instance(ctx)
-    chk = _checker(inst)
+    chk = Checker.of(inst, INVALID)
     body = chk.body(ctx.body)
     inst.description = _description(chk, body, required=True)
     inst.updated_ms = ctx.now_ms
-    return _reply(inst, _view(inst, ctx.now_ms))
+    return Reply.of(inst, _view(inst, ctx.now_ms))
 
 
 @handler("ShowDevEnvInstance")
 def show_instance(ctx):
     inst = _instance(ctx)
-    return _reply(inst, _view(inst, ctx.now_ms))
+    return Reply.of(inst, _view(inst, ctx.now_ms))
 
 
 _NUMBER = re.compile(r"^[0-9]{1,9}$")
@@ -336,7 +323,7 @@ def _query_number(chk: Checker, query, key: str) -> int:
 
 @handler("ListDevEnvInstances")
 def list_instances(ctx):
-    chk = _checker()
+    chk = Checker(INVALID)
     q = {k: v for k, v in ctx.query.items() if v != ""}  # an empty parameter is no filter
     if q.get("de_type") is None:
         chk.fail("Parameter de_type is required.")

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
+from simulator.modelarts.resources import find
 from simulator.modelarts.validate import Checker
 from simulator.querystring import ASCII_DIGITS, query_int
 from simulator.registry import Reply, handler
@@ -63,6 +64,14 @@ class Pool:
     def display(self) -> str:
         return self.labels.get(NAME_LABEL, "")
 
+    @property
+    def trace_id(self) -> str:  # what traces name it by (see resources.py)
+        return self.name
+
+    @property
+    def trace_name(self) -> str:
+        return self.display
+
     def phase(self, now_ms: int) -> str:
         if self.deletion is not None:
             return self.deletion.status(now_ms)
@@ -83,19 +92,8 @@ class State:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _checker(pool: Pool | None = None, **kw) -> Checker:
-    if pool is not None:
-        kw.setdefault("resource_id", pool.name)
-        kw.setdefault("resource_name", pool.display)
-    return Checker(INVALID, 400, **kw)
-
-
 def _pool(ctx) -> Pool:
-    name = ctx.params["pool_name"]
-    found = ctx.state.live(ctx.now_ms).get(name)
-    if found is None:
-        _checker(resource_id=name).fail("pool %s not found" % name, NOT_FOUND, 404)
-    return found
+    return find(ctx, ctx.state.live(ctx.now_ms), "pool_name", NOT_FOUND, "pool {} not found", 404)
 
 
 def _resources(chk: Checker, spec: dict) -> list:
@@ -160,10 +158,6 @@ def _view(p: Pool, now: int) -> dict:
             "spec": copy.deepcopy(p.spec), "status": status}
 
 
-def _reply(pool: Pool, now: int) -> Reply:
-    return Reply(200, _view(pool, now), pool.name, pool.display)
-
-
 def _merge(target: dict, patch: dict) -> dict:
     """RFC 7386 merge patch: objects merge, null removes, anything else replaces."""
     out = copy.deepcopy(target)
@@ -216,7 +210,7 @@ def create_pool(ctx):
     pool = Pool(name=name, labels=labels, annotations=annotations, spec=spec,
                 created_ms=ctx.now_ms, creation=progress)
     pools[name] = pool
-    return _reply(pool, ctx.now_ms)
+    return Reply.of(pool, _view(pool, ctx.now_ms))
 
 
 def _selector(chk: Checker, raw: str):
@@ -263,13 +257,14 @@ def list_pools(ctx):
 
 @handler("ShowPool")
 def show_pool(ctx):
-    return _reply(_pool(ctx), ctx.now_ms)
+    pool = _pool(ctx)
+    return Reply.of(pool, _view(pool, ctx.now_ms))
 
 
 @handler("PatchPool")
 def patch_pool(ctx):
     pool = _pool(ctx)
-    chk = _checker(pool)
+    chk = Checker.of(pool, INVALID)
     body = chk.body(ctx.body)
     unknown = sorted(set(body) - {"metadata", "spec", "apiVersion", "kind"})
     if unknown:
@@ -299,7 +294,7 @@ def patch_pool(ctx):
             chk.fail("spec.type cannot be changed.")
         spec = _spec(chk, _merge(pool.spec, spec_patch))
     pool.labels, pool.annotations, pool.spec = labels, annotations, spec
-    return _reply(pool, ctx.now_ms)
+    return Reply.of(pool, _view(pool, ctx.now_ms))
 
 
 @handler("DeletePool")
@@ -311,13 +306,13 @@ def delete_pool(ctx):
         pool.deleted_ms = ctx.now_ms
     view = _view(pool, ctx.now_ms)
     view["status"]["phase"] = DELETING
-    return Reply(200, view, pool.name, pool.display)
+    return Reply.of(pool, view)
 
 
 @handler("ListPoolNodes")
 def list_pool_nodes(ctx):
     pool = _pool(ctx)
-    chk = _checker(pool)
+    chk = Checker.of(pool, INVALID)
     q, now = ctx.query, ctx.now_ms
     bad_limit = "Parameter limit must be a number from 1 to 500."
     limit = query_int(q, "limit", None, chk.fail, lo=1, hi=500, digits=ASCII_DIGITS,
@@ -335,8 +330,8 @@ def list_pool_nodes(ctx):
     shown = nodes[start:end]
     meta = {"continue": str(end) if end < len(nodes) else "",
             "remainingItemCount": len(nodes) - end}
-    return Reply(200, {"apiVersion": "v1", "kind": "NodeList", "metadata": meta,
-                       "items": shown}, pool.name, pool.display)
+    return Reply.of(pool, {"apiVersion": "v1", "kind": "NodeList", "metadata": meta,
+                           "items": shown})
 
 
 def _node(pool: Pool, flavor: str, index: int, phase: str) -> dict:

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 
 from simulator.modelarts import job_outputs, v1jobs
 from simulator.modelarts.lifecycle import Target, lifecycle_kind, watch_callback
+from simulator.modelarts.validate import Checker
 from simulator.modelarts.v1jobs import (COMPLETED, FAILED, INIT, KILLED, KILLING, RUNNING,
                                         WAITING, Run)
 from simulator.querystring import query_int
-from simulator.registry import Reply, handler
+from simulator.registry import handler
 
 FAMILY = "training_jobs"
 # seconds each asynchronous step takes in "time" mode ([lifecycle] in the settings overrides)
@@ -49,7 +50,7 @@ class Version:
 
 
 @dataclass
-class Job:
+class Job(v1jobs.Numbered):
     id: int
     name: str
     desc: str
@@ -78,29 +79,13 @@ class State:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _job(ctx) -> Job:
-    chk = v1jobs.checker(ctx.params["job_id"], None)
-    job = ctx.state.jobs.get(v1jobs.path_id(ctx, "job_id", chk))
-    if job is None:
-        chk.fail("Job %s does not exist." % ctx.params["job_id"], v1jobs.NOT_FOUND)
-    return job
-
-
 def _version(ctx, job: Job) -> Version:
-    chk = _checker(job)
+    chk = Checker.of(job, v1jobs.INVALID)
     version = job.versions.get(v1jobs.path_id(ctx, "version_id", chk))
     if version is None:
         chk.fail("Version %s of job %s does not exist." % (ctx.params["version_id"], job.name),
                  v1jobs.NOT_FOUND)
     return version
-
-
-def _checker(job: Job):
-    return v1jobs.checker(str(job.id), job.name)
-
-
-def _ok(job: Job, body: dict | None = None) -> Reply:
-    return v1jobs.ok(body, job.id, job.name)
 
 
 def _new_version(ctx, job: Job, config: dict, pre_version_id, job_desc: str) -> Version:
@@ -204,13 +189,13 @@ def create_job(ctx):
     job = Job(state.last_job_id, name, desc, workspace_id, ctx.project.id, ctx.now_ms)
     state.jobs[job.id] = job
     version = _new_version(ctx, job, config, None, desc)
-    return _ok(job, _created(job, version, ctx.now_ms))
+    return v1jobs.ok(_created(job, version, ctx.now_ms), resource=job)
 
 
 @handler("CreateTrainingJobVersion")
 def create_version(ctx):
-    job = _job(ctx)
-    chk = _checker(job)
+    job = v1jobs.find_job(ctx)
+    chk = Checker.of(job, v1jobs.INVALID)
     body = chk.body(ctx.body)
     desc = chk.string(body, "job_desc", max_len=256, default=job.desc)
     raw = chk.mapping(body, "config", required=True)
@@ -221,35 +206,35 @@ def create_version(ctx):
     given = {k: v for k, v in raw.items() if k not in ("pre_version_id", "create_version")}
     config = v1jobs.check_config(ctx, chk, v1jobs.merge_config(pre.config, given))
     version = _new_version(ctx, job, config, pre_id, desc)
-    return _ok(job, _created(job, version, ctx.now_ms))
+    return v1jobs.ok(_created(job, version, ctx.now_ms), resource=job)
 
 
 @handler("StopTrainingJobVersion")
 def stop_version(ctx):
-    job = _job(ctx)
+    job = v1jobs.find_job(ctx)
     version = _version(ctx, job)
     status = version.run.status(ctx.now_ms)
     if status not in v1jobs.STOPPABLE:
-        v1jobs.refuse(_checker(job), "stop", status)
+        v1jobs.refuse(Checker.of(job, v1jobs.INVALID), "stop", status)
     stop = ctx.sim.lifecycles.progress(FAMILY, "training_jobs_stop", STOP, ctx.now_ms)
     version.run.interrupt(ctx.now_ms, stop)
-    return _ok(job)
+    return v1jobs.ok(resource=job)
 
 
 @handler("UpdateTrainingJobDescription")
 def update_description(ctx):
-    job = _job(ctx)
-    chk = _checker(job)
+    job = v1jobs.find_job(ctx)
+    chk = Checker.of(job, v1jobs.INVALID)
     body = chk.body(ctx.body)
     job.desc = chk.string(body, "job_desc", required=True, max_len=256)
-    return _ok(job)
+    return v1jobs.ok(resource=job)
 
 
 @handler("DeleteTrainingJobVersion")
 def delete_version(ctx):
-    job = _job(ctx)
+    job = v1jobs.find_job(ctx)
     version = _version(ctx, job)
-    chk = _checker(job)
+    chk = Checker.of(job, v1jobs.INVALID)
     status = version.run.status(ctx.now_ms)
     if status == KILLING:
         v1jobs.refuse(chk, "delete", status)
@@ -257,18 +242,18 @@ def delete_version(ctx):
         chk.fail("Version %s is the last version of job %s: delete the job instead."
                  % (version.name, job.name), v1jobs.REFUSED)
     del job.versions[version.id]
-    return _ok(job)
+    return v1jobs.ok(resource=job)
 
 
 @handler("DeleteTrainingJob")
 def delete_job(ctx):
-    job = _job(ctx)
+    job = v1jobs.find_job(ctx)
     for version in job.versions.values():
         status = version.run.status(ctx.now_ms)
         if status == KILLING:
-            v1jobs.refuse(_checker(job), "delete", status)
+            v1jobs.refuse(Checker.of(job, v1jobs.INVALID), "delete", status)
     del ctx.state.jobs[job.id]
-    return _ok(job)
+    return v1jobs.ok(resource=job)
 
 
 @handler("ListTrainingJobs")
@@ -298,19 +283,20 @@ def list_jobs(ctx):
 
 @handler("ListTrainingJobVersions")
 def list_versions(ctx):
-    job = _job(ctx)
-    chk = _checker(job)
+    job = v1jobs.find_job(ctx)
+    chk = Checker.of(job, v1jobs.INVALID)
     versions = sorted(job.versions.values(), key=lambda v: v.id, reverse=True)
     shown = v1jobs.page_slice(versions, ctx.query, chk)
-    return _ok(job, {"job_id": job.id, "job_name": job.name, "job_desc": job.desc,
-                     "version_count": len(versions),
-                     "versions": [_view_version(job, v, ctx.now_ms) for v in shown]})
+    return v1jobs.ok({"job_id": job.id, "job_name": job.name, "job_desc": job.desc,
+                      "version_count": len(versions),
+                      "versions": [_view_version(job, v, ctx.now_ms) for v in shown]},
+                     resource=job)
 
 
 @handler("ShowTrainingJobVersion")
 def show_version(ctx):
-    job = _job(ctx)
-    return _ok(job, _view_version(job, _version(ctx, job), ctx.now_ms))
+    job = v1jobs.find_job(ctx)
+    return v1jobs.ok(_view_version(job, _version(ctx, job), ctx.now_ms), resource=job)
 
 
 # -- what a job may run on -------------------------------------------------------------------

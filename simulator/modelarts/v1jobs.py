@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, replace
 
 from simulator.modelarts.listing import ordered
+from simulator.modelarts.resources import Named
 from simulator.modelarts.validate import Checker
 from simulator.querystring import query_int, to_int
 from simulator.registry import Reply
@@ -48,14 +49,34 @@ PER_PAGE_MAX = 1000
 QUOTA = 100  # jobs a project may hold (the list's "quotas"; a simulator choice)
 
 
+class Numbered(Named):
+    """A job with an integer id, which its traces name as a string."""
+    __slots__ = ()
+
+    @property
+    def trace_id(self) -> str:
+        return str(self.id)
+
+
 def checker(resource_id=None, resource_name=None) -> Checker:
     return Checker(INVALID, 400, resource_id=resource_id, resource_name=resource_name)
 
 
-def ok(body: dict | None = None, resource_id=None, resource_name=None) -> Reply:
-    """A success in the is_success dialect, naming the resource for the trace."""
-    return Reply(200, {"is_success": True, **(body or {})},
-                 None if resource_id is None else str(resource_id), resource_name)
+def ok(body: dict | None = None, *, resource=None) -> Reply:
+    """A success in the is_success dialect, naming the resource (if any) for the trace."""
+    if resource is None:
+        return Reply(200, {"is_success": True, **(body or {})})
+    return Reply.of(resource, {"is_success": True, **(body or {})})
+
+
+def find_job(ctx):
+    """The job the path's job_id names."""
+    raw = ctx.params["job_id"]
+    chk = checker(raw, None)
+    job = ctx.state.jobs.get(path_id(ctx, "job_id", chk))
+    if job is None:
+        chk.fail("Job %s does not exist." % raw, NOT_FOUND)
+    return job
 
 
 def refuse(chk: Checker, action: str, status: int):

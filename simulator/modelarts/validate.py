@@ -21,6 +21,11 @@ class Checker:
         self.resource_id = resource_id
         self.resource_name = resource_name
 
+    @classmethod
+    def of(cls, resource, code: str, status: int = 400) -> "Checker":
+        """A checker whose refusals name the resource (its trace_id and trace_name)."""
+        return cls(code, status, resource.trace_id, resource.trace_name)
+
     def fail(self, message: str, code: str | None = None, status: int | None = None):
         raise ApiError(status or self.status, code or self.code, message,
                        resource_id=self.resource_id, resource_name=self.resource_name)
