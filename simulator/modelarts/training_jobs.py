@@ -258,14 +258,8 @@ def delete_job(ctx):
 
 @handler("ListTrainingJobs")
 def list_jobs(ctx):
-    chk = v1jobs.checker()
     now = ctx.now_ms
-    jobs = list(ctx.state.jobs.values())
-    status = v1jobs.query_status(ctx.query, chk)
-    if status is not None:
-        jobs = [j for j in jobs if j.latest().run.status(now) == status]
-    if ctx.query.get("workspace_id"):
-        jobs = [j for j in jobs if j.workspace_id == ctx.query["workspace_id"]]
+    workspace_id = ctx.query.get("workspace_id")
     sort_keys = {
         "job_name": lambda j: (j.name, j.id),
         "job_desc": lambda j: (j.desc, j.id),
@@ -274,11 +268,10 @@ def list_jobs(ctx):
         "version_count": lambda j: (len(j.versions), j.id),
         "create_time": lambda j: (j.created_ms, j.id),
     }
-    total, page = v1jobs.list_page(jobs, ctx.query, chk, sort_keys=sort_keys,
-                                   default_sort="job_name", name_of=lambda j: j.name)
-    held = len(ctx.state.jobs)
-    return v1jobs.ok({"job_total_count": total, "job_count_limit": max(0, v1jobs.QUOTA - held),
-                      "quotas": v1jobs.QUOTA, "jobs": [_view_job(j, now) for j in page]})
+    keep = (lambda j: j.workspace_id == workspace_id) if workspace_id else None
+    return v1jobs.list_jobs(ctx, status_of=lambda j: j.latest().run.status(now), keep=keep,
+                            sort_keys=sort_keys, default_sort="job_name",
+                            view=lambda j: _view_job(j, now))
 
 
 @handler("ListTrainingJobVersions")

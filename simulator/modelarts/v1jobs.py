@@ -115,6 +115,24 @@ def list_page(items: list, query, chk: Checker, *, sort_keys: dict, default_sort
     return len(items), page_slice(items, query, chk)
 
 
+def list_jobs(ctx, *, status_of, sort_keys: dict, default_sort: str, view, keep=None,
+              search_max: int = 64) -> Reply:
+    """A job list: the jobs in the status asked for (and that `keep` keeps), one page of them,
+    and how many more the project may hold. status_of, keep and view take a job."""
+    chk = checker()
+    jobs = list(ctx.state.jobs.values())
+    status = query_status(ctx.query, chk)
+    if status is not None:
+        jobs = [j for j in jobs if status_of(j) == status]
+    if keep is not None:
+        jobs = [j for j in jobs if keep(j)]
+    total, page = list_page(jobs, ctx.query, chk, sort_keys=sort_keys, default_sort=default_sort,
+                            name_of=lambda j: j.name, search_max=search_max)
+    held = len(ctx.state.jobs)
+    return ok({"job_total_count": total, "job_count_limit": max(0, QUOTA - held),
+               "quotas": QUOTA, "jobs": [view(j) for j in page]})
+
+
 def page_slice(items: list, query, chk: Checker) -> list:
     """The page that per_page (1-1000, default 10) and page (from 1) ask for."""
     per_page = query_int(query, "per_page", 10, chk.fail, lo=1, hi=PER_PAGE_MAX,

@@ -178,12 +178,7 @@ def restart_job(ctx):
 
 @handler("ListVisualizationJobs")
 def list_jobs(ctx):
-    chk = v1jobs.checker()
     now = ctx.now_ms
-    jobs = list(ctx.state.jobs.values())
-    status = v1jobs.query_status(ctx.query, chk)
-    if status is not None:
-        jobs = [j for j in jobs if j.status(now) == status]
     sort_keys = {
         "job_id": lambda j: j.id,
         "job_name": lambda j: (j.name, j.id),
@@ -192,12 +187,9 @@ def list_jobs(ctx):
         "duration": lambda j: (j.run.duration(now), j.id),
         "create_time": lambda j: (j.created_ms, j.id),
     }
-    total, page = v1jobs.list_page(jobs, ctx.query, chk, sort_keys=sort_keys,
-                                   default_sort="job_id", name_of=lambda j: j.name,
-                                   search_max=100)
-    held = len(ctx.state.jobs)
-    return v1jobs.ok({"job_total_count": total, "job_count_limit": max(0, v1jobs.QUOTA - held),
-                      "quotas": v1jobs.QUOTA, "jobs": [_view(j, now) for j in page]})
+    return v1jobs.list_jobs(ctx, status_of=lambda j: j.status(now), sort_keys=sort_keys,
+                            default_sort="job_id", view=lambda j: _view(j, now),
+                            search_max=100)
 
 
 @handler("ShowVisualizationJob")
