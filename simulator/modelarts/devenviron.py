@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from simulator.modelarts import v1jobs
-from simulator.modelarts.lifecycle import Target, lifecycle_kind
+from simulator.modelarts.lifecycle import Steps, lifecycle_kind
 from simulator.modelarts.resources import Named, find
 from simulator.modelarts.validate import Checker
 from simulator.querystring import query_int
@@ -57,6 +57,8 @@ ALREADY_STOPPED, BEING_STOPPED = "ModelArts.6307", "ModelArts.6308"
 NOT_FOUND = "ModelArts.6309"
 FAILED_CODE = "ModelArts.6399"
 DESCRIPTION_FORBIDDEN = set("&<>\"'/")
+OPERATIONS = Steps(FAMILY, STEPS, failure="failed_reasons",
+                   reason=lambda message: {"code": FAILED_CODE, "message": message, "detail": {}})
 
 
 def _profile(pid, flavor_type, image, description):
@@ -136,14 +138,6 @@ class State:
 
 def _instance(ctx) -> Instance:
     return find(ctx, ctx.state.instances, "instance_id", NOT_FOUND, "The instance does not exist.")
-
-
-def _begin(ctx, inst: Instance, operation: str) -> None:
-    statuses, dwell, _ = STEPS[operation]
-    inst.operation = operation
-    inst.progress = ctx.sim.lifecycles.progress(FAMILY, dwell, statuses, ctx.now_ms)
-    inst.failed_reasons = None
-    inst.updated_ms = ctx.now_ms
 
 
 def _view(inst: Instance, now: int) -> dict:
@@ -249,7 +243,7 @@ def create_instance(ctx):
         user={"id": user.id, "name": user.name} if user else None,
         region=ctx.settings.region, created_ms=ctx.now_ms, updated_ms=ctx.now_ms,
         operation="create", progress=None)
-    _begin(ctx, inst, "create")
+    OPERATIONS.begin(ctx, inst, "create")
     ctx.state.instances[inst.id] = inst
     return Reply.of(inst, _view(inst, ctx.now_ms))
 
@@ -282,7 +276,7 @@ def _change(ctx, operation: str, refusals: dict) -> Reply:
     if previous in refusals:
         code, message = refusals[previous]
         Checker.of(inst, INVALID).fail(message, code)
-    _begin(ctx, inst, operation)
+    OPERATIONS.begin(ctx, inst, operation)
     return Reply.of(inst, {"current_status": inst.status(ctx.now_ms),
                            "previous_state": previous})
 
@@ -349,16 +343,9 @@ def list_instances(ctx):
 
 # -- lifecycle controls (/_sim/lifecycle) -----------------------------------------------------
 
-def _recorder(inst: Instance):
-    def on_fail(now: int, reason: str) -> None:
-        inst.failed_reasons = {"code": FAILED_CODE, "message": reason, "detail": {}}
-        inst.updated_ms = now
-    return on_fail
-
-
 @lifecycle_kind("devenv-instance", FAMILY)
 def _instance_target(state: State, resource_id: str):
     inst = state.instances.get(resource_id)
     if inst is None:
         return None
-    return Target(inst.progress, STEPS[inst.operation][2], _recorder(inst))
+    return OPERATIONS.target(inst)

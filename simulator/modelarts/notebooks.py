@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from simulator.modelarts.lifecycle import Target, lifecycle_kind
+from simulator.modelarts.lifecycle import Steps, lifecycle_kind
 from simulator.modelarts.resources import Named, find
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
@@ -47,6 +47,7 @@ STEPS = {  # operation -> (statuses, dwell time name, status when it fails)
     "stop": ((STOPPING, STOPPED), "notebooks_stop", ERROR),
     "delete": ((DELETING, DELETED), "notebooks_delete", DELETE_FAILED),
 }
+OPERATIONS = Steps(FAMILY, STEPS, failure="fail_reason")
 PROGRESS_STEPS = ("Preparing the storage", "Pulling the image", "Scheduling the instance",
                   "Starting the notebook service")
 
@@ -159,14 +160,6 @@ class State:
 def _notebook(ctx) -> Notebook:
     ctx.state.live(ctx.now_ms)  # a finished delete removes the notebook
     return find(ctx, ctx.state.notebooks, "id", NOT_FOUND, "The notebook {} does not exist.", 404)
-
-
-def _begin(ctx, nb: Notebook, operation: str) -> None:
-    statuses, dwell, _ = STEPS[operation]
-    nb.operation = operation
-    nb.progress = ctx.sim.lifecycles.progress(FAMILY, dwell, statuses, ctx.now_ms)
-    nb.fail_reason = None
-    nb.updated_ms = ctx.now_ms
 
 
 def _action_progress(nb: Notebook, status: str, now: int) -> list:
@@ -308,7 +301,7 @@ def create_notebook(ctx):
               "domain": {"id": user.domain.id, "name": user.domain.name}} if user else {},
         lease=_new_lease(ctx.now_ms, duration or top, kind), region=ctx.settings.region,
         created_ms=ctx.now_ms, updated_ms=ctx.now_ms, operation="create", progress=None)
-    _begin(ctx, nb, "create")
+    OPERATIONS.begin(ctx, nb, "create")
     ctx.state.notebooks[nb.id] = nb
     return Reply.of(nb, _view(nb, ctx.now_ms))
 
@@ -432,7 +425,7 @@ def delete_notebook(ctx):
     nb = _notebook(ctx)
     if nb.status(ctx.now_ms) == DELETING:
         Checker.of(nb, INVALID).fail("The notebook is being deleted.", CONFLICT, 409)
-    _begin(ctx, nb, "delete")
+    OPERATIONS.begin(ctx, nb, "delete")
     return Reply.of(nb, _view(nb, ctx.now_ms))
 
 
@@ -461,7 +454,7 @@ def start_notebook(ctx):
     status = nb.status(ctx.now_ms)
     if status in _START_REFUSALS:
         chk.fail(_START_REFUSALS[status], CONFLICT, 409)
-    _begin(ctx, nb, "start")
+    OPERATIONS.begin(ctx, nb, "start")
     nb.lease = _new_lease(ctx.now_ms, duration, kind)
     return Reply.of(nb, _view(nb, ctx.now_ms))
 
@@ -472,7 +465,7 @@ def stop_notebook(ctx):
     status = nb.status(ctx.now_ms)
     if status in _STOP_REFUSALS:
         Checker.of(nb, INVALID).fail(_STOP_REFUSALS[status], CONFLICT, 409)
-    _begin(ctx, nb, "stop")
+    OPERATIONS.begin(ctx, nb, "stop")
     return Reply.of(nb, _view(nb, ctx.now_ms))
 
 
@@ -528,16 +521,9 @@ def list_flavors(ctx):
 
 # -- lifecycle controls (/_sim/lifecycle) -----------------------------------------------------
 
-def _recorder(nb: Notebook):
-    def on_fail(now: int, reason: str) -> None:
-        nb.fail_reason = reason
-        nb.updated_ms = now
-    return on_fail
-
-
 @lifecycle_kind("notebook", FAMILY)
 def _notebook_target(state: State, resource_id: str):
     nb = state.notebooks.get(resource_id)
     if nb is None:
         return None
-    return Target(nb.progress, STEPS[nb.operation][2], _recorder(nb))
+    return OPERATIONS.target(nb)
