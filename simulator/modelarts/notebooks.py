@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from simulator.modelarts.lifecycle import Steps, lifecycle_kind
-from simulator.modelarts.resources import Named, find
+from simulator.modelarts.resources import Named, find, update_given
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
 
@@ -406,14 +406,7 @@ def update_notebook(ctx):
         if size < nb.volume.get("capacity", 5):
             chk.fail("Parameter storage_new_size must not be smaller than the volume (%d GB)."
                      % nb.volume.get("capacity", 5))
-    if name is not None:
-        nb.name = name
-    if description is not None:
-        nb.description = description
-    if flavor is not None:
-        nb.flavor = flavor
-    if image is not None:
-        nb.image = image
+    update_given(nb, name=name, description=description, flavor=flavor, image=image)
     if size is not None:
         nb.volume["capacity"] = size
     nb.updated_ms = ctx.now_ms

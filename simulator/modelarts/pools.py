@@ -137,14 +137,6 @@ def _spec(chk: Checker, spec: dict) -> dict:
     return out
 
 
-def _string_map(chk: Checker, obj: dict, key: str) -> dict:
-    value = chk.mapping(obj, key)
-    for k, v in value.items():
-        if not isinstance(v, str):
-            chk.fail("metadata.%s[%s] must be a string." % (key, k))
-    return dict(value)
-
-
 def _view(p: Pool, now: int) -> dict:
     phase = p.phase(now)
     metadata = {"name": p.name, "creationTimestamp": rfc3339(p.created_ms),
@@ -184,12 +176,12 @@ def create_pool(ctx):
     chk.choice(body, "apiVersion", ("v2",), required=True)
     chk.choice(body, "kind", ("Pool",))
     meta = chk.mapping(body, "metadata", required=True)
-    labels = _string_map(chk, meta, "labels")
+    labels = chk.strings(meta, "labels", "metadata.%s[%s] must be a string.")
     display = chk.string(labels, NAME_LABEL, required=True, min_len=1, max_len=30)
     if not re.match(r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$", display):
         chk.fail("metadata.labels[%s] must be lowercase letters, digits and hyphens, starting "
                  "with a letter and not ending with a hyphen." % NAME_LABEL)
-    annotations = _string_map(chk, meta, "annotations")
+    annotations = chk.strings(meta, "annotations", "metadata.%s[%s] must be a string.")
     if annotations.get("os.modelarts/description") is not None:
         chk.string(annotations, "os.modelarts/description", max_len=256)
     chk.choice(annotations, "os.modelarts/billing.mode", ("0", "1"))

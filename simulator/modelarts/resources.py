@@ -23,6 +23,13 @@ class Named:
         return self.name
 
 
+def update_given(resource, **fields) -> None:
+    """Set the fields an update call gave (None: it did not give that one)."""
+    for name, value in fields.items():
+        if value is not None:
+            setattr(resource, name, value)
+
+
 def find(ctx, table: dict, param: str, code: str, message: str, status: int = 400, *,
          owner: Named | None = None, checker: type[Checker] = Checker):
     """The resource whose id the path parameter `param` gives, from the family's table; else

@@ -127,6 +127,12 @@ def _deployment(ctx, infer_type: str) -> Progress:
                                        ctx.now_ms)
 
 
+def _redeploy(ctx, service: Service) -> None:
+    """The service deploys its models again (it starts, or a live one's config changed)."""
+    service.progress = _deployment(ctx, service.infer_type)
+    service.error_msg = ""
+
+
 def _published_model(ctx, chk: Checker, model_id: str, infer_type: str):
     model = ctx.sim.state(models.FAMILY, ctx.project.id).models.get(model_id)
     if model is None:
@@ -356,8 +362,7 @@ def update_service(ctx):
     if config is not None:
         service.config = config
         if service.status(ctx.now_ms) in STOPPABLE:  # a live service redeploys its models
-            service.progress = _deployment(ctx, service.infer_type)
-            service.error_msg = ""
+            _redeploy(ctx, service)
     service.updated_ms = ctx.now_ms
     return Reply.of(service, {})
 
@@ -378,8 +383,7 @@ def start_or_stop_service(ctx):
     else:
         if status not in STARTABLE:
             chk.fail("Service %s is %s and cannot be started." % (service.name, status))
-        service.progress = _deployment(ctx, service.infer_type)
-        service.error_msg = ""
+        _redeploy(ctx, service)
     service.updated_ms = ctx.now_ms
     return Reply.of(service, {})
 

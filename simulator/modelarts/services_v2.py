@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
-from simulator.modelarts.resources import Named, find
+from simulator.modelarts.resources import Named, find, update_given
 from simulator.modelarts.validate import Checker, page
 from simulator.registry import Reply, handler
 
@@ -317,18 +317,8 @@ def update_infer_service(ctx):
     runtime = _runtime_config(chk, body) if body.get("runtime_config") is not None else None
     if name is not None and _name_taken(ctx, name, but=service.id):
         chk.fail("Service name %s already exists." % name, EXISTS, 409)
-    if name is not None:
-        service.name = name
-    if description is not None:
-        service.description = description
-    if version is not None:
-        service.version = version
-    if workspace is not None:
-        service.workspace_id = workspace
-    if metrics is not None:
-        service.custom_metrics_path = metrics
-    if runtime is not None:
-        service.runtime_config = runtime
+    update_given(service, name=name, description=description, version=version,
+                 workspace_id=workspace, custom_metrics_path=metrics, runtime_config=runtime)
     if groups is not None:
         service.group_configs = groups
         service.version_id = ctx.ids.uuid()

@@ -58,6 +58,7 @@ INVALID = "ModelArts.2788"
 NOT_FOUND = "ModelArts.2775"
 DUPLICATE = "ModelArts.2751"
 NOT_TERMINABLE = "ModelArts.2796"
+NOT_STRING = "Parameter %s.%s must be a string."
 SOLUTIONS = {
     INVALID: "Check the request parameters against the API reference and try again.",
     NOT_FOUND: "Check the training job ID. The job may have been deleted.",
@@ -314,14 +315,6 @@ def _spec(chk: _Checker, body: dict) -> dict:
     return out
 
 
-def _annotations(chk: _Checker, holder: dict, key: str) -> dict:
-    value = chk.mapping(holder, key)
-    for k, v in value.items():
-        if not isinstance(v, str):
-            chk.fail("Parameter %s.%s must be a string." % (key, k))
-    return dict(value)
-
-
 def _name_taken(state: State, name: str, workspace_id: str) -> bool:
     return any(j.name == name and j.workspace_id == workspace_id for j in state.jobs.values())
 
@@ -339,7 +332,7 @@ def create_training_job(ctx):
     name = chk.name(meta, "name", 64)
     workspace_id = chk.string(meta, "workspace_id", min_len=1, max_len=64, default="0")
     description = chk.string(meta, "description", max_len=256, default="")
-    annotations = _annotations(chk, meta, "annotations")
+    annotations = chk.strings(meta, "annotations", NOT_STRING)
     algorithm = _algorithm(chk, ctx, body)
     spec = _spec(chk, body)
     endpoints = chk.mapping(body, "endpoints") or None
@@ -473,7 +466,7 @@ def change_description(ctx):
     body = chk.body(ctx.body)
     description = chk.string(body, "description", max_len=256)
     meta = chk.mapping(body, "metadata")
-    annotations = _annotations(chk, meta, "annotation") if meta else None
+    annotations = chk.strings(meta, "annotation", NOT_STRING) if meta else None
     spec = chk.mapping(body, "spec")
     schedule = chk.mapping(spec, "schedule_policy")
     if schedule:

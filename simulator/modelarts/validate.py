@@ -120,6 +120,15 @@ class Checker:
             self.fail("Parameter %s must be an object." % key)
         return value
 
+    def strings(self, obj: dict, key: str, message: str) -> dict:
+        """An object of strings, as a copy; message (over key and the entry's name) refuses an
+        entry that is not a string."""
+        value = self.mapping(obj, key)
+        for name, item in value.items():
+            if not isinstance(item, str):
+                self.fail(message % (key, name))
+        return dict(value)
+
     def obs_path(self, value: str, key: str, *, directory=True, allow_bucket_root=False,
                  suffix: str | None = None) -> str:
         """An OBS path as ModelArts takes it: /bucket/dir/ (obs:// or s3:// prefix allowed)."""
