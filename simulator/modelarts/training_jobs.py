@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 from simulator.modelarts import job_outputs, v1jobs
 from simulator.modelarts.lifecycle import Target, lifecycle_kind, watch_callback
-from simulator.modelarts.validate import Checker
 from simulator.modelarts.v1jobs import (COMPLETED, FAILED, INIT, KILLED, KILLING, RUNNING,
                                         WAITING, Run)
+from simulator.modelarts.validate import Checker
 from simulator.querystring import query_int
 from simulator.registry import handler
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from simulator.modelarts import v1jobs
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
-from simulator.modelarts.validate import Checker
 from simulator.modelarts.v1jobs import FAILED, INIT, KILLED, KILLING, RUNNING, WAITING, Run
+from simulator.modelarts.validate import Checker
 from simulator.registry import handler
 
 FAMILY = "visualization_jobs"
