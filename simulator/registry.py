@@ -25,6 +25,12 @@ class Reply:
     # an injected fault closes the connection without an answer (the call left no trace)
     dropped: bool = False
 
+    @classmethod
+    def of(cls, resource, body=None, status: int = 200) -> "Reply":
+        """An answer about one resource, named by its trace_id and trace_name
+        (simulator/modelarts/resources.py)."""
+        return cls(status, body, resource.trace_id, resource.trace_name)
+
 
 def handler(operation_id: str):
     if operation_id not in catalog.BY_ID:

@@ -8,6 +8,7 @@ import re
 from simulator import catalog
 from simulator.cts.store import FILTERS
 from simulator.errors import ApiError
+from simulator.querystring import query_int
 from simulator.registry import Reply, handler
 
 HOUR_MS = 3_600_000
@@ -23,13 +24,13 @@ def _bad(message: str) -> ApiError:
     return ApiError(400, "CTS.0300", "Query failed: " + message)
 
 
+def _refuse(message: str):
+    raise _bad(message)
+
+
 def _int_param(query, name: str, default=None):
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return default
-    if not _INTEGER.match(raw):
-        raise _bad("%s must be an integer, not %r" % (name, raw))
-    return int(raw)
+    return query_int(query, name, default, _refuse, digits=_INTEGER,
+                     not_integer="{key} must be an integer, not {raw!r}")
 
 
 @handler("ListTraces")

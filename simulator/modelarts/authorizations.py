@@ -82,15 +82,22 @@ def _view(a: Authorization) -> dict:
             "content": a.content, "create_time": a.created_ms}
 
 
-# -- authorizations --------------------------------------------------------------------------
-
-@handler("CreateAuthorization")
-def add_access_key(ctx):
+def _grant(ctx) -> tuple[Checker, dict, str, str]:
+    """A create call's checker (its refusals name the key or agency and the user asked for) and
+    body, and the id and name of whom it grants."""
     chk = Checker(INVALID)
     body = chk.body(ctx.body)
     chk.resource_id, chk.resource_name = _named(body.get("content")), _named(body.get("user_name"))
     user_id, user_name = _grantee(ctx, chk, body)
     chk.resource_name = user_name
+    return chk, body, user_id, user_name
+
+
+# -- authorizations --------------------------------------------------------------------------
+
+@handler("CreateAuthorization")
+def add_access_key(ctx):
+    chk, body, user_id, user_name = _grant(ctx)
     access_key = chk.string(body, "content", required=True, min_len=1, max_len=64)
     secret_key = body.get("secret_key")
     if not isinstance(secret_key, str) or not secret_key:
@@ -107,11 +114,7 @@ def add_access_key(ctx):
 
 @handler("CreateAgencyAuthorization")
 def authorize_agency(ctx):
-    chk = Checker(INVALID)
-    body = chk.body(ctx.body)
-    chk.resource_id, chk.resource_name = _named(body.get("content")), _named(body.get("user_name"))
-    user_id, user_name = _grantee(ctx, chk, body)
-    chk.resource_name = user_name
+    chk, body, user_id, user_name = _grant(ctx)
     agency = chk.string(body, "content", required=True, min_len=1, max_len=64,
                         pattern=AGENCY_NAME)
     if body.get("secret_key") is not None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from simulator import registry
 from simulator.modelarts.lifecycle import Target, lifecycle_kind, watch_callback
 from simulator.modelarts.listing import fuzzy, ownership, v1_list
+from simulator.modelarts.resources import Named, find
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
 
@@ -48,7 +49,7 @@ NAME_USED = "ModelArts.3554"
 # -- state -----------------------------------------------------------------------------------
 
 @dataclass
-class Cluster:
+class Cluster(Named):
     id: str
     name: str
     description: str
@@ -70,22 +71,8 @@ class State:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _checker(cluster: Cluster | None = None, cluster_id=None) -> Checker:
-    return Checker(INVALID, 400, resource_id=cluster.id if cluster else cluster_id,
-                   resource_name=cluster.name if cluster else None)
-
-
 def _cluster(ctx) -> Cluster:
-    cluster_id = ctx.params["cluster_id"]
-    cluster = ctx.state.clusters.get(cluster_id)
-    if cluster is None:
-        _checker(cluster_id=cluster_id).fail("Cluster %s does not exist." % cluster_id,
-                                             NOT_FOUND)
-    return cluster
-
-
-def _reply(cluster: Cluster, body=None) -> Reply:
-    return Reply(200, body, cluster.id, cluster.name)
+    return find(ctx, ctx.state.clusters, "cluster_id", NOT_FOUND, "Cluster {} does not exist.")
 
 
 def _view(c: Cluster, now: int) -> dict:
@@ -159,7 +146,7 @@ def create_cluster(ctx):
                       created_ms=ctx.now_ms, creation=progress)
     state.clusters[cluster.id] = cluster
     ctx.sim.watch(progress, functools.partial(_cluster_result, ctx.project.id, cluster.id))
-    return _reply(cluster, {"cluster_id": cluster.id})
+    return Reply.of(cluster, {"cluster_id": cluster.id})
 
 
 @handler("DeleteCluster")
@@ -167,10 +154,10 @@ def delete_cluster(ctx):
     cluster = _cluster(ctx)
     users = _workloads(ctx, cluster.id)
     if users:
-        _checker(cluster).fail("Cluster %s is in use by %s: stop or delete them first." % (
-            cluster.name, ", ".join(users)))
+        Checker.of(cluster, INVALID).fail("Cluster %s is in use by %s: stop or delete them "
+                                          "first." % (cluster.name, ", ".join(users)))
     del ctx.state.clusters[cluster.id]
-    return _reply(cluster, {})
+    return Reply.of(cluster, {})
 
 
 def _workloads(ctx, cluster_id: str) -> list[str]:
@@ -184,7 +171,7 @@ def _workloads(ctx, cluster_id: str) -> list[str]:
 
 
 def _running(ctx, cluster: Cluster) -> Checker:
-    chk = _checker(cluster)
+    chk = Checker.of(cluster, INVALID)
     status = cluster.status(ctx.now_ms)
     if status != RUNNING:
         chk.fail("Cluster %s is %s: nodes change only while it runs." % (cluster.name, status))
@@ -200,7 +187,7 @@ def add_cluster_nodes(ctx):
         chk.fail("Cluster %s would have %d nodes: at most %d." % (
             cluster.name, cluster.count + count, MAX_NODES))
     cluster.count += count
-    return _reply(cluster, {"cluster_id": cluster.id, "count": cluster.count})
+    return Reply.of(cluster, {"cluster_id": cluster.id, "count": cluster.count})
 
 
 @handler("DeleteClusterNodes")
@@ -215,7 +202,7 @@ def delete_cluster_nodes(ctx):
         chk.fail("Cluster %s has %d node(s) and keeps at least one." % (
             cluster.name, cluster.count))
     cluster.count -= count
-    return _reply(cluster, {"cluster_id": cluster.id, "count": cluster.count})
+    return Reply.of(cluster, {"cluster_id": cluster.id, "count": cluster.count})
 
 
 @handler("ListClusters")
@@ -236,7 +223,7 @@ def list_clusters(ctx):
 @handler("ShowCluster")
 def show_cluster(ctx):
     cluster = _cluster(ctx)
-    return _reply(cluster, _view(cluster, ctx.now_ms))
+    return Reply.of(cluster, _view(cluster, ctx.now_ms))
 
 
 # -- lifecycle controls (/_sim/lifecycle) -----------------------------------------------------

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
 from simulator.modelarts.listing import fuzzy, ownership, v1_list
+from simulator.modelarts.resources import Named, find
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
 
@@ -40,7 +41,7 @@ BAD_FRAMEWORK = "ModelArts.3064"
 # -- state -----------------------------------------------------------------------------------
 
 @dataclass
-class Task:
+class Task(Named):
     id: str
     name: str
     description: str
@@ -66,21 +67,8 @@ class State:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _checker(task: Task | None = None, task_id=None) -> Checker:
-    return Checker(INVALID, 400, resource_id=task.id if task else task_id,
-                   resource_name=task.name if task else None)
-
-
 def _task(ctx) -> Task:
-    task_id = ctx.params["task_id"]
-    task = ctx.state.tasks.get(task_id)
-    if task is None:
-        _checker(task_id=task_id).fail("Task (%s) does not exist." % task_id, NOT_FOUND, 500)
-    return task
-
-
-def _reply(task: Task, body=None) -> Reply:
-    return Reply(200, body, task.id, task.name)
+    return find(ctx, ctx.state.tasks, "task_id", NOT_FOUND, "Task ({}) does not exist.", 500)
 
 
 def _view(t: Task, now: int) -> dict:
@@ -140,29 +128,29 @@ def add_conversion_task(ctx):
                 progress=ctx.sim.lifecycles.progress(FAMILY, "conversions_run",
                                                      (INIT, RUNNING, SUCCESS), ctx.now_ms))
     state.tasks[task.id] = task
-    return _reply(task, {"task_id": task.id})
+    return Reply.of(task, {"task_id": task.id})
 
 
 @handler("UpdateConversionTask")
 def update_conversion_task(ctx):
     task = _task(ctx)
-    chk = _checker(task)
+    chk = Checker.of(task, INVALID)
     body = chk.body(ctx.body)
     if "description" not in body:
         chk.fail("Parameter description is required.")
     task.description = chk.description(body, max_len=100)
     task.updated_ms = ctx.now_ms
-    return _reply(task, {})
+    return Reply.of(task, {})
 
 
 @handler("DeleteConversionTask")
 def delete_conversion_task(ctx):
     task = _task(ctx)
     if task.status(ctx.now_ms) in (INIT, RUNNING):
-        _checker(task).fail("Task (%s) is running cannot be deleted." % task.name,
-                            STILL_RUNNING, 500)
+        Checker.of(task, INVALID).fail("Task (%s) is running cannot be deleted." % task.name,
+                                       STILL_RUNNING, 500)
     del ctx.state.tasks[task.id]
-    return _reply(task, {})
+    return Reply.of(task, {})
 
 
 @handler("ListConversionTasks")
@@ -183,7 +171,7 @@ def list_conversion_tasks(ctx):
 @handler("ShowConversionTask")
 def show_conversion_task(ctx):
     task = _task(ctx)
-    return _reply(task, _view(task, ctx.now_ms))
+    return Reply.of(task, _view(task, ctx.now_ms))
 
 
 # -- lifecycle controls (/_sim/lifecycle) -----------------------------------------------------

@@ -16,8 +16,10 @@ from simulator.modelarts import dataset_files
 from simulator.modelarts.dataset_files import Found, ManifestError
 from simulator.modelarts.lifecycle import Progress, Target, lifecycle_kind, watch_callback
 from simulator.modelarts.listing import ordered
+from simulator.modelarts.resources import Named, find
 from simulator.modelarts.validate import NAME, Checker, page
 from simulator.obs.files import split
+from simulator.querystring import query_int
 from simulator.registry import Reply, handler
 
 FAMILY = "datasets"
@@ -93,7 +95,7 @@ class Sample:
 
 
 @dataclass
-class Dataset:
+class Dataset(Named):
     id: str
     name: str
     dataset_type: int
@@ -143,21 +145,8 @@ class State:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _checker(ds: Dataset | None = None, code=INVALID, dataset_id=None) -> Checker:
-    return Checker(code, 400, resource_id=ds.id if ds else dataset_id,
-                   resource_name=ds.name if ds else None)
-
-
 def _dataset(ctx) -> Dataset:
-    dataset_id = ctx.params["dataset_id"]
-    ds = ctx.state.datasets.get(dataset_id)
-    if ds is None:
-        _checker(dataset_id=dataset_id).fail("Dataset %s does not exist." % dataset_id, NOT_FOUND)
-    return ds
-
-
-def _reply(ds: Dataset, status=200, body=None) -> Reply:
-    return Reply(status, body, ds.id, ds.name)
+    return find(ctx, ctx.state.datasets, "dataset_id", NOT_FOUND, "Dataset {} does not exist.")
 
 
 def _progress(ctx, dwell: str, statuses: tuple):
@@ -341,20 +330,20 @@ def create_dataset(ctx):
                      paths=obs_sources, annotations=annotations)
     ctx.sim.watch(task.progress,
                   functools.partial(_import_finished, ctx.project.id, ds.id, task.id))
-    return _reply(ds, 201, {"dataset_id": ds.id, "import_task_id": task.id})
+    return Reply.of(ds, {"dataset_id": ds.id, "import_task_id": task.id}, 201)
 
 
 @handler("DeleteDataset")
 def delete_dataset(ctx):
     ds = _dataset(ctx)
     del ctx.state.datasets[ds.id]
-    return _reply(ds, 204)
+    return Reply.of(ds, status=204)
 
 
 @handler("UpdateDataset")
 def update_dataset(ctx):
     ds = _dataset(ctx)
-    chk = _checker(ds)
+    chk = Checker.of(ds, INVALID)
     body = chk.body(ctx.body)
     name = chk.name(body, "dataset_name", 100, required=False)
     description = chk.string(body, "description", max_len=256,
@@ -386,7 +375,7 @@ def update_dataset(ctx):
     for label in delete:
         ds.labels.pop(label["name"], None)
     ds.updated_ms = ctx.now_ms
-    reply = _reply(ds, 200, {"dataset_id": ds.id})
+    reply = Reply.of(ds, {"dataset_id": ds.id})
     reply.resource_name = ds.name if name else old_name
     return reply
 
@@ -399,11 +388,8 @@ def list_datasets(ctx):
     items = list(ctx.state.datasets.values())
     if q.get("search_content"):
         items = [d for d in items if q["search_content"].lower() in d.name.lower()]
-    if q.get("dataset_type") not in (None, ""):
-        try:
-            wanted = int(q["dataset_type"])
-        except ValueError:
-            chk.fail("Parameter dataset_type must be an integer.")
+    wanted = query_int(q, "dataset_type", None, chk.fail)
+    if wanted is not None:
         items = [d for d in items if d.dataset_type == wanted]
     if q.get("workspace_id"):
         items = [d for d in items if d.workspace_id == q["workspace_id"]]
@@ -417,7 +403,7 @@ def list_datasets(ctx):
 @handler("ShowDataset")
 def show_dataset(ctx):
     ds = _dataset(ctx)
-    return _reply(ds, 200, _view_dataset(ds, ctx.now_ms))
+    return Reply.of(ds, _view_dataset(ds, ctx.now_ms))
 
 
 # -- versions --------------------------------------------------------------------------------
@@ -425,7 +411,7 @@ def show_dataset(ctx):
 @handler("CreateDatasetVersion")
 def publish_version(ctx):
     ds = _dataset(ctx)
-    chk = _checker(ds)
+    chk = Checker.of(ds, INVALID)
     body = chk.body(ctx.body, required=False)
     name = chk.string(body, "version_name", min_len=1, max_len=32, pattern=NAME)
     description = chk.description(body)
@@ -462,15 +448,12 @@ def publish_version(ctx):
                   functools.partial(_published, ctx.project.id, ds.id, version.id))
     ds.current_version_id = version.id
     ds.updated_ms = ctx.now_ms
-    return _reply(ds, 201, {"version_id": version.id})
+    return Reply.of(ds, {"version_id": version.id}, 201)
 
 
 def _version(ctx, ds: Dataset) -> Version:
-    version_id = ctx.params["version_id"]
-    version = ds.versions.get(version_id)
-    if version is None:
-        _checker(ds).fail("Dataset version %s does not exist." % version_id, "ModelArts.4353")
-    return version
+    return find(ctx, ds.versions, "version_id", "ModelArts.4353",
+                "Dataset version {} does not exist.", owner=ds)
 
 
 @handler("DeleteDatasetVersion")
@@ -481,23 +464,23 @@ def delete_version(ctx):
     if ds.current_version_id == version.id:
         ds.current_version_id = next(reversed(ds.versions), None) if ds.versions else None
     ds.updated_ms = ctx.now_ms
-    return _reply(ds, 204)
+    return Reply.of(ds, status=204)
 
 
 @handler("ListDatasetVersions")
 def list_versions(ctx):
     ds = _dataset(ctx)
-    offset, limit = page(ctx.query, _checker(ds), max_limit=100)
+    offset, limit = page(ctx.query, Checker.of(ds, INVALID), max_limit=100)
     versions = sorted(ds.versions.values(), key=lambda v: v.created_ms, reverse=True)
-    return _reply(ds, 200, {"versions": [_view_version(ds, v, ctx.now_ms)
-                                         for v in versions[offset:offset + limit]],
-                            "total_number": len(versions)})
+    return Reply.of(ds, {"versions": [_view_version(ds, v, ctx.now_ms)
+                                      for v in versions[offset:offset + limit]],
+                         "total_number": len(versions)})
 
 
 @handler("ShowDatasetVersion")
 def show_version(ctx):
     ds = _dataset(ctx)
-    return _reply(ds, 200, _view_version(ds, _version(ctx, ds), ctx.now_ms))
+    return Reply.of(ds, _view_version(ds, _version(ctx, ds), ctx.now_ms))
 
 
 # -- synchronisation, import, export -----------------------------------------------------------
@@ -505,7 +488,7 @@ def show_version(ctx):
 @handler("SyncDataSource")
 def sync_data_source(ctx):
     ds = _dataset(ctx)
-    chk = _checker(ds)
+    chk = Checker.of(ds, INVALID)
     if ds.dataset_type in TEXT_TYPES:
         chk.fail("Text datasets cannot synchronize their data source.")
     if ds.running("sync", ctx.now_ms):
@@ -518,7 +501,7 @@ def sync_data_source(ctx):
                      paths=paths)
     ds.sync_task_id = task.id
     ctx.sim.watch(task.progress, functools.partial(_synced, ctx.project.id, ds.id, task.id))
-    return _reply(ds, 200)
+    return Reply.of(ds)
 
 
 @handler("ShowSyncStatus")
@@ -526,14 +509,14 @@ def sync_status(ctx):
     ds = _dataset(ctx)
     task = ds.tasks.get(ds.sync_task_id) if ds.sync_task_id else None
     if task is None:
-        return _reply(ds, 200, {"dataset_id": ds.id, "status": "NOT_EXIST"})
-    return _reply(ds, 200, _view_task(ds, task, ctx.now_ms))
+        return Reply.of(ds, {"dataset_id": ds.id, "status": "NOT_EXIST"})
+    return Reply.of(ds, _view_task(ds, task, ctx.now_ms))
 
 
 @handler("CreateImportTask")
 def create_import_task(ctx):
     ds = _dataset(ctx)
-    chk = _checker(ds)
+    chk = Checker.of(ds, INVALID)
     body = chk.body(ctx.body)
     path = chk.string(body, "import_path", required=True, min_len=1)
     import_type = chk.choice(body, "import_type", ("dir", "manifest"), default=None)
@@ -568,15 +551,15 @@ def create_import_task(ctx):
                      paths=[path] if origin == "obs" else [], annotations=annotations)
     ctx.sim.watch(task.progress,
                   functools.partial(_import_finished, ctx.project.id, ds.id, task.id))
-    return _reply(ds, 200, {"task_id": task.id})
+    return Reply.of(ds, {"task_id": task.id})
 
 
 def _list_tasks(ctx, kind: str) -> Reply:
     ds = _dataset(ctx)
     tasks = sorted((t for t in ds.tasks.values() if t.kind == kind),
                    key=lambda t: t.created_ms, reverse=True)
-    return _reply(ds, 200, {kind + "_tasks": [_view_task(ds, t, ctx.now_ms) for t in tasks],
-                            "total_count": len(tasks)})
+    return Reply.of(ds, {kind + "_tasks": [_view_task(ds, t, ctx.now_ms) for t in tasks],
+                         "total_count": len(tasks)})
 
 
 @handler("ListImportTasks")
@@ -587,21 +570,22 @@ def list_import_tasks(ctx):
 def _task(ctx, ds: Dataset, kind: str, code: str) -> Task:
     task = ds.tasks.get(ctx.params["task_id"])
     if task is None or task.kind != kind:
-        _checker(ds).fail("The %s task %s does not exist." % (kind, ctx.params["task_id"]), code)
+        Checker.of(ds, INVALID).fail("The %s task %s does not exist." % (
+            kind, ctx.params["task_id"]), code)
     return task
 
 
 @handler("ShowImportTask")
 def show_import_task(ctx):
     ds = _dataset(ctx)
-    return _reply(ds, 200, _view_task(ds, _task(ctx, ds, "import", "ModelArts.4357"),
-                                      ctx.now_ms))
+    return Reply.of(ds, _view_task(ds, _task(ctx, ds, "import", "ModelArts.4357"),
+                                   ctx.now_ms))
 
 
 @handler("CreateExportTask")
 def create_export_task(ctx):
     ds = _dataset(ctx)
-    chk = _checker(ds)
+    chk = Checker.of(ds, INVALID)
     body = chk.body(ctx.body, required=False)
     params = chk.mapping(body, "export_params")
     dest = chk.choice(params, "export_dest", ("DIR", "NEW_DATASET"), default="DIR")
@@ -644,7 +628,7 @@ def create_export_task(ctx):
                      sample_ids=[s.id for s in samples], source_header=header,
                      new_dataset=(new_name, work) if new_name else None)
     ctx.sim.watch(task.progress, functools.partial(_exported, ctx.project.id, ds.id, task.id))
-    return _reply(ds, 200, {"task_id": task.id})
+    return Reply.of(ds, {"task_id": task.id})
 
 
 @handler("ListExportTasks")
@@ -655,8 +639,8 @@ def list_export_tasks(ctx):
 @handler("ShowExportTask")
 def show_export_task(ctx):
     ds = _dataset(ctx)
-    return _reply(ds, 200, _view_task(ds, _task(ctx, ds, "export", "ModelArts.4359"),
-                                      ctx.now_ms))
+    return Reply.of(ds, _view_task(ds, _task(ctx, ds, "export", "ModelArts.4359"),
+                                   ctx.now_ms))
 
 
 # -- labels ----------------------------------------------------------------------------------
@@ -673,7 +657,7 @@ def _results(n: int) -> dict:
 @handler("CreateLabels")
 def create_labels(ctx):
     ds = _dataset(ctx)
-    chk = _checker(ds)
+    chk = Checker.of(ds, INVALID)
     labels = _labels_in(chk, ctx.body, ds)
     seen = set()
     for label in labels:
@@ -683,7 +667,7 @@ def create_labels(ctx):
     for label in labels:
         ds.labels[label["name"]] = label
     ds.updated_ms = ctx.now_ms
-    return _reply(ds, 200, _results(len(labels)))
+    return Reply.of(ds, _results(len(labels)))
 
 
 def _rename(ds: Dataset, old: str, new: str) -> None:
@@ -711,7 +695,7 @@ def _apply_property(chk: Checker, ds: Dataset, name: str, prop: dict) -> None:
 @handler("UpdateLabels")
 def update_labels(ctx):
     ds = _dataset(ctx)
-    chk = _checker(ds)
+    chk = Checker.of(ds, INVALID)
     labels = _labels_in(chk, ctx.body, ds)
     for label in labels:
         if label["name"] not in ds.labels:
@@ -719,13 +703,13 @@ def update_labels(ctx):
     for label in labels:
         _apply_property(chk, ds, label["name"], dict(label["property"]))
     ds.updated_ms = ctx.now_ms
-    return _reply(ds, 200, _results(len(labels)))
+    return Reply.of(ds, _results(len(labels)))
 
 
 @handler("UpdateLabel")
 def update_label(ctx):
     ds = _dataset(ctx)
-    chk = _checker(ds)
+    chk = Checker.of(ds, INVALID)
     name = ctx.params["label_name"]
     prop = chk.body(ctx.body)
     for key in prop:
@@ -735,7 +719,7 @@ def update_label(ctx):
         chk.fail("Label %s does not exist." % name, "ModelArts.4410")
     _apply_property(chk, ds, name, dict(prop))
     ds.updated_ms = ctx.now_ms
-    return _reply(ds, 204)
+    return Reply.of(ds, status=204)
 
 
 def _drop_label(sim, ds: Dataset, name: str, with_samples: bool, delete_source: bool) -> None:
@@ -753,7 +737,7 @@ def _drop_label(sim, ds: Dataset, name: str, with_samples: bool, delete_source: 
 @handler("DeleteLabels")
 def delete_labels(ctx):
     ds = _dataset(ctx)
-    chk = _checker(ds)
+    chk = Checker.of(ds, INVALID)
     policy = ctx.query.get("delete_policy", "0")
     if policy not in ("0", "1", "2"):
         chk.fail("Parameter delete_policy must be 0, 1 or 2.")
@@ -769,13 +753,13 @@ def delete_labels(ctx):
     for name in dict.fromkeys(names):
         _drop_label(ctx.sim, ds, name, with_samples=policy != "0", delete_source=policy == "2")
     ds.updated_ms = ctx.now_ms
-    return _reply(ds, 200, {"success": True})
+    return Reply.of(ds, {"success": True})
 
 
 @handler("DeleteLabelAndSamples")
 def delete_label_and_samples(ctx):
     ds = _dataset(ctx)
-    chk = _checker(ds)
+    chk = Checker.of(ds, INVALID)
     name = ctx.params["label_name"]
     if ctx.query.get("delete_source") not in (None, "true", "false"):
         chk.fail("Parameter delete_source must be true or false.")
@@ -784,14 +768,14 @@ def delete_label_and_samples(ctx):
     _drop_label(ctx.sim, ds, name, with_samples=True,
                 delete_source=ctx.query.get("delete_source") == "true")
     ds.updated_ms = ctx.now_ms
-    return _reply(ds, 204)
+    return Reply.of(ds, status=204)
 
 
 @handler("ListLabels")
 def list_labels(ctx):
     ds = _dataset(ctx)
     labels = [dict(v) for v in ds.labels.values()]
-    return _reply(ds, 200, {"labels": labels, "total_number": len(labels)})
+    return Reply.of(ds, {"labels": labels, "total_number": len(labels)})
 
 
 # -- samples ---------------------------------------------------------------------------------
@@ -799,7 +783,7 @@ def list_labels(ctx):
 @handler("UploadSamples")
 def upload_samples(ctx):
     ds = _dataset(ctx)
-    chk = _checker(ds)
+    chk = Checker.of(ds, INVALID)
     body = chk.body(ctx.body)
     raw = chk.array(body, "samples", required=True, min_len=1, max_len=1000)
     chk.boolean(body, "final_annotation")
@@ -837,13 +821,13 @@ def upload_samples(ctx):
         results.append({"success": True, "name": ds.work_path + sample.name,
                         "info": sample.id})
     ds.updated_ms = ctx.now_ms
-    return _reply(ds, 200, {"success": True, "results": results})
+    return Reply.of(ds, {"success": True, "results": results})
 
 
 @handler("DeleteSamples")
 def delete_samples(ctx):
     ds = _dataset(ctx)
-    chk = _checker(ds)
+    chk = Checker.of(ds, INVALID)
     body = chk.body(ctx.body)
     ids = chk.array(body, "samples", required=True, min_len=1)
     delete_source = chk.boolean(body, "delete_source", False)
@@ -855,13 +839,13 @@ def delete_samples(ctx):
     for sample_id in dict.fromkeys(ids):
         _remove_sample(ctx.sim, ds, sample_id, delete_source)
     ds.updated_ms = ctx.now_ms
-    return _reply(ds, 200, {"success": True, "results": [{"success": True} for _ in ids]})
+    return Reply.of(ds, {"success": True, "results": [{"success": True} for _ in ids]})
 
 
 @handler("ListSamples")
 def list_samples(ctx):
     ds = _dataset(ctx)
-    chk = _checker(ds)
+    chk = Checker.of(ds, INVALID)
     offset, limit = page(ctx.query, chk, max_limit=500)
     samples = list(ds.samples.values())
     state = ctx.query.get("sample_state")
@@ -872,17 +856,16 @@ def list_samples(ctx):
     label = ctx.query.get("label_name")
     if label:
         samples = [s for s in samples if any(t.get("name") == label for t in s.labels)]
-    return _reply(ds, 200, {"sample_count": len(samples),
-                            "samples": [_view_sample(s) for s in samples[offset:offset + limit]]})
+    return Reply.of(ds, {"sample_count": len(samples),
+                         "samples": [_view_sample(s) for s in samples[offset:offset + limit]]})
 
 
 @handler("ShowSample")
 def show_sample(ctx):
     ds = _dataset(ctx)
-    sample = ds.samples.get(ctx.params["sample_id"])
-    if sample is None:
-        _checker(ds).fail("Sample %s does not exist." % ctx.params["sample_id"], "ModelArts.4420")
-    return _reply(ds, 200, _view_sample(sample))
+    sample = find(ctx, ds.samples, "sample_id", "ModelArts.4420", "Sample {} does not exist.",
+                  owner=ds)
+    return Reply.of(ds, _view_sample(sample))
 
 
 # -- the dataset's files in OBS (dataset_files.py reads and writes their formats) -------------

@@ -23,8 +23,10 @@ import re
 from dataclasses import dataclass
 
 from simulator.modelarts import v1jobs
-from simulator.modelarts.lifecycle import Target, lifecycle_kind
+from simulator.modelarts.lifecycle import Steps, lifecycle_kind
+from simulator.modelarts.resources import Named, find
 from simulator.modelarts.validate import Checker
+from simulator.querystring import query_int
 from simulator.registry import Reply, handler
 
 FAMILY = "devenviron"
@@ -55,6 +57,8 @@ ALREADY_STOPPED, BEING_STOPPED = "ModelArts.6307", "ModelArts.6308"
 NOT_FOUND = "ModelArts.6309"
 FAILED_CODE = "ModelArts.6399"
 DESCRIPTION_FORBIDDEN = set("&<>\"'/")
+OPERATIONS = Steps(FAMILY, STEPS, failure="failed_reasons",
+                   reason=lambda message: {"code": FAILED_CODE, "message": message, "detail": {}})
 
 
 def _profile(pid, flavor_type, image, description):
@@ -91,7 +95,7 @@ FLAVORS = {f["name"]: f for f in (
 # -- state -----------------------------------------------------------------------------------
 
 @dataclass
-class Instance:
+class Instance(Named):
     id: str
     name: str
     description: str
@@ -132,30 +136,8 @@ class State:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _checker(inst: Instance | None = None, resource_id=None, resource_name=None) -> Checker:
-    if inst is not None:
-        resource_id, resource_name = inst.id, inst.name
-    return Checker(INVALID, 400, resource_id=resource_id, resource_name=resource_name)
-
-
 def _instance(ctx) -> Instance:
-    instance_id = ctx.params["instance_id"]
-    inst = ctx.state.instances.get(instance_id)
-    if inst is None:
-        _checker(resource_id=instance_id).fail("The instance does not exist.", NOT_FOUND)
-    return inst
-
-
-def _reply(inst: Instance, body) -> Reply:
-    return Reply(200, body, inst.id, inst.name)
-
-
-def _begin(ctx, inst: Instance, operation: str) -> None:
-    statuses, dwell, _ = STEPS[operation]
-    inst.operation = operation
-    inst.progress = ctx.sim.lifecycles.progress(FAMILY, dwell, statuses, ctx.now_ms)
-    inst.failed_reasons = None
-    inst.updated_ms = ctx.now_ms
+    return find(ctx, ctx.state.instances, "instance_id", NOT_FOUND, "The instance does not exist.")
 
 
 def _view(inst: Instance, now: int) -> dict:
@@ -233,7 +215,7 @@ def _annotations(chk: Checker, spec: dict) -> dict:
 @handler("CreateDevEnvInstance")
 def create_instance(ctx):
     asked = ctx.body.get("name") if isinstance(ctx.body, dict) else None
-    chk = _checker(resource_name=asked if isinstance(asked, str) else None)
+    chk = Checker(INVALID, resource_name=asked if isinstance(asked, str) else None)
     body = chk.body(ctx.body)
     name = chk.name(body, "name", 64)
     profile_id = chk.choice(body, "profile_id", tuple(PROFILES), required=True)
@@ -261,18 +243,18 @@ def create_instance(ctx):
         user={"id": user.id, "name": user.name} if user else None,
         region=ctx.settings.region, created_ms=ctx.now_ms, updated_ms=ctx.now_ms,
         operation="create", progress=None)
-    _begin(ctx, inst, "create")
+    OPERATIONS.begin(ctx, inst, "create")
     ctx.state.instances[inst.id] = inst
-    return _reply(inst, _view(inst, ctx.now_ms))
+    return Reply.of(inst, _view(inst, ctx.now_ms))
 
 
 @handler("DeleteDevEnvInstance")
 def delete_instance(ctx):
     inst = _instance(ctx)
     if inst.status(ctx.now_ms) not in RESTING:
-        _checker(inst).fail("Stop the instance before deleting it.", STOP_FIRST)
+        Checker.of(inst, INVALID).fail("Stop the instance before deleting it.", STOP_FIRST)
     del ctx.state.instances[inst.id]
-    return _reply(inst, {"instance_id": inst.id})
+    return Reply.of(inst, {"instance_id": inst.id})
 
 
 _START_REFUSALS = {RUNNING: (ALREADY_RUNNING, "The instance is already running."),
@@ -293,10 +275,10 @@ def _change(ctx, operation: str, refusals: dict) -> Reply:
     previous = inst.status(ctx.now_ms)
     if previous in refusals:
         code, message = refusals[previous]
-        _checker(inst).fail(message, code)
-    _begin(ctx, inst, operation)
-    return _reply(inst, {"current_status": inst.status(ctx.now_ms),
-                         "previous_state": previous})
+        Checker.of(inst, INVALID).fail(message, code)
+    OPERATIONS.begin(ctx, inst, operation)
+    return Reply.of(inst, {"current_status": inst.status(ctx.now_ms),
+                           "previous_state": previous})
 
 
 @handler("StartDevEnvInstance")
@@ -312,32 +294,30 @@ def stop_instance(ctx):
 @handler("UpdateDevEnvInstance")
 def update_instance(ctx):
     inst = _instance(ctx)
-    chk = _checker(inst)
+    chk = Checker.of(inst, INVALID)
     body = chk.body(ctx.body)
     inst.description = _description(chk, body, required=True)
     inst.updated_ms = ctx.now_ms
-    return _reply(inst, _view(inst, ctx.now_ms))
+    return Reply.of(inst, _view(inst, ctx.now_ms))
 
 
 @handler("ShowDevEnvInstance")
 def show_instance(ctx):
     inst = _instance(ctx)
-    return _reply(inst, _view(inst, ctx.now_ms))
+    return Reply.of(inst, _view(inst, ctx.now_ms))
 
 
 _NUMBER = re.compile(r"^[0-9]{1,9}$")
 
 
 def _query_number(chk: Checker, query, key: str) -> int:
-    raw = query.get(key) or "0"
-    if not _NUMBER.match(raw):
-        chk.fail("Parameter %s must be an integer of 0 or more, not %r." % (key, raw))
-    return int(raw)
+    return query_int(query, key, 0, chk.fail, digits=_NUMBER,
+                     not_integer="Parameter {key} must be an integer of 0 or more, not {raw!r}.")
 
 
 @handler("ListDevEnvInstances")
 def list_instances(ctx):
-    chk = _checker()
+    chk = Checker(INVALID)
     q = {k: v for k, v in ctx.query.items() if v != ""}  # an empty parameter is no filter
     if q.get("de_type") is None:
         chk.fail("Parameter de_type is required.")
@@ -363,16 +343,9 @@ def list_instances(ctx):
 
 # -- lifecycle controls (/_sim/lifecycle) -----------------------------------------------------
 
-def _recorder(inst: Instance):
-    def on_fail(now: int, reason: str) -> None:
-        inst.failed_reasons = {"code": FAILED_CODE, "message": reason, "detail": {}}
-        inst.updated_ms = now
-    return on_fail
-
-
 @lifecycle_kind("devenv-instance", FAMILY)
 def _instance_target(state: State, resource_id: str):
     inst = state.instances.get(resource_id)
     if inst is None:
         return None
-    return Target(inst.progress, STEPS[inst.operation][2], _recorder(inst))
+    return OPERATIONS.target(inst)

@@ -104,6 +104,37 @@ def watch_callback(fn):
     return fn
 
 
+class Steps:
+    """A resource that moves through one operation at a time (create, start, stop, ...): steps
+    maps each operation to (statuses, dwell time name, status when it fails). The resource keeps
+    the operation under way in .operation, its Progress in .progress, when it last changed in
+    .updated_ms, and why it failed in the attribute `failure` names (what `reason` makes of the
+    message; the message itself by default)."""
+
+    def __init__(self, family: str, steps: dict[str, tuple[tuple, str, object]], failure: str,
+                 reason: Callable[[str], object] | None = None):
+        self.family = family
+        self.steps = steps
+        self.failure = failure
+        self.reason = reason
+
+    def begin(self, ctx, resource, operation: str) -> None:
+        statuses, dwell, _ = self.steps[operation]
+        resource.operation = operation
+        resource.progress = ctx.sim.lifecycles.progress(self.family, dwell, statuses, ctx.now_ms)
+        setattr(resource, self.failure, None)
+        resource.updated_ms = ctx.now_ms
+
+    def target(self, resource) -> Target:
+        """The operation under way, as /_sim/lifecycle steers it: it fails in its own status,
+        recording why."""
+        def on_fail(now: int, message: str) -> None:
+            setattr(resource, self.failure,
+                    message if self.reason is None else self.reason(message))
+            resource.updated_ms = now
+        return Target(resource.progress, self.steps[resource.operation][2], on_fail)
+
+
 # kind (e.g. "cluster") -> (family, finder(state, resource_id) -> Target | None)
 KINDS: dict[str, tuple[str, Callable]] = {}
 

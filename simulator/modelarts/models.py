@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
 from simulator.modelarts.listing import fuzzy, ownership, v1_list
+from simulator.modelarts.resources import Named, find
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
 
@@ -42,7 +43,7 @@ DEPLOYED = "ModelArts.3009"
 # -- state -----------------------------------------------------------------------------------
 
 @dataclass
-class Model:
+class Model(Named):
     id: str
     name: str
     version: str
@@ -71,21 +72,8 @@ class State:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _checker(model: Model | None = None, model_id=None) -> Checker:
-    return Checker(INVALID, 400, resource_id=model.id if model else model_id,
-                   resource_name=model.name if model else None)
-
-
 def _model(ctx) -> Model:
-    model_id = ctx.params["model_id"]
-    model = ctx.state.models.get(model_id)
-    if model is None:
-        _checker(model_id=model_id).fail("Model %s does not exist." % model_id, NOT_FOUND, 404)
-    return model
-
-
-def _reply(model: Model, body=None) -> Reply:
-    return Reply(200, body, model.id, model.name)
+    return find(ctx, ctx.state.models, "model_id", NOT_FOUND, "Model {} does not exist.", 404)
 
 
 def _deployed_in(ctx, model_id: str) -> list:
@@ -244,13 +232,13 @@ def import_model(ctx):
                                              ctx.now_ms),
         details={k: v for k, v in details.items() if v not in (None, "", [])})
     state.models[model.id] = model
-    return _reply(model, {"model_id": model.id})
+    return Reply.of(model, {"model_id": model.id})
 
 
 @handler("UpdateModel")
 def update_model(ctx):
     model = _model(ctx)
-    chk = _checker(model)
+    chk = Checker.of(model, INVALID)
     body = chk.body(ctx.body)
     if "description" not in body and "model_docs" not in body:
         chk.fail("Give description and/or model_docs to update.")
@@ -261,13 +249,13 @@ def update_model(ctx):
     if docs is not None:
         model.model_docs = docs
     model.updated_ms = ctx.now_ms
-    return _reply(model, {})
+    return Reply.of(model, {})
 
 
 @handler("DeleteModel")
 def delete_model(ctx):
     model = _model(ctx)
-    chk = _checker(model)
+    chk = Checker.of(model, INVALID)
     cascade = ctx.query.get("cascade", "false")
     if cascade not in ("true", "false"):
         chk.fail("Parameter cascade must be true or false.")
@@ -286,7 +274,7 @@ def delete_model(ctx):
             deleted.append(target.id)
     for model_id in deleted:
         del state.models[model_id]
-    return _reply(model, {"delete_success_list": deleted, "delete_failed_list": failed})
+    return Reply.of(model, {"delete_success_list": deleted, "delete_failed_list": failed})
 
 
 @handler("ListModels")
@@ -320,7 +308,7 @@ def list_models(ctx):
 @handler("ShowModel")
 def show_model(ctx):
     model = _model(ctx)
-    return _reply(model, _view_detail(model, ctx.now_ms))
+    return Reply.of(model, _view_detail(model, ctx.now_ms))
 
 
 # -- lifecycle controls (/_sim/lifecycle) -----------------------------------------------------

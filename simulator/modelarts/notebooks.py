@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from simulator.modelarts.lifecycle import Target, lifecycle_kind
+from simulator.modelarts.lifecycle import Steps, lifecycle_kind
+from simulator.modelarts.resources import Named, find, update_given
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
 
@@ -46,6 +47,7 @@ STEPS = {  # operation -> (statuses, dwell time name, status when it fails)
     "stop": ((STOPPING, STOPPED), "notebooks_stop", ERROR),
     "delete": ((DELETING, DELETED), "notebooks_delete", DELETE_FAILED),
 }
+OPERATIONS = Steps(FAMILY, STEPS, failure="fail_reason")
 PROGRESS_STEPS = ("Preparing the storage", "Pulling the image", "Scheduling the instance",
                   "Starting the notebook service")
 
@@ -109,7 +111,7 @@ DEFAULT_FLAVOR = "modelarts.vm.cpu.2u"
 # -- state -----------------------------------------------------------------------------------
 
 @dataclass
-class Notebook:
+class Notebook(Named):
     id: str
     name: str
     description: str
@@ -155,31 +157,9 @@ class State:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _checker(nb: Notebook | None = None, resource_id=None, resource_name=None) -> Checker:
-    if nb is not None:
-        resource_id, resource_name = nb.id, nb.name
-    return Checker(INVALID, 400, resource_id=resource_id, resource_name=resource_name)
-
-
 def _notebook(ctx) -> Notebook:
-    nid = ctx.params["id"]
-    ctx.state.live(ctx.now_ms)
-    nb = ctx.state.notebooks.get(nid)
-    if nb is None:
-        _checker(resource_id=nid).fail("The notebook %s does not exist." % nid, NOT_FOUND, 404)
-    return nb
-
-
-def _reply(nb: Notebook, body) -> Reply:
-    return Reply(200, body, nb.id, nb.name)
-
-
-def _begin(ctx, nb: Notebook, operation: str) -> None:
-    statuses, dwell, _ = STEPS[operation]
-    nb.operation = operation
-    nb.progress = ctx.sim.lifecycles.progress(FAMILY, dwell, statuses, ctx.now_ms)
-    nb.fail_reason = None
-    nb.updated_ms = ctx.now_ms
+    ctx.state.live(ctx.now_ms)  # a finished delete removes the notebook
+    return find(ctx, ctx.state.notebooks, "id", NOT_FOUND, "The notebook {} does not exist.", 404)
 
 
 def _action_progress(nb: Notebook, status: str, now: int) -> list:
@@ -287,7 +267,7 @@ def _image_of(chk: Checker, body: dict, required: bool) -> dict | None:
 @handler("CreateNotebook")
 def create_notebook(ctx):
     asked = ctx.body.get("name") if isinstance(ctx.body, dict) else None
-    chk = _checker(resource_name=asked if isinstance(asked, str) else None)
+    chk = Checker(INVALID, resource_name=asked if isinstance(asked, str) else None)
     body = chk.body(ctx.body)
     name = chk.string(body, "name", required=True, min_len=1, max_len=128, pattern=NAME)
     image = _image_of(chk, body, required=True)
@@ -321,15 +301,15 @@ def create_notebook(ctx):
               "domain": {"id": user.domain.id, "name": user.domain.name}} if user else {},
         lease=_new_lease(ctx.now_ms, duration or top, kind), region=ctx.settings.region,
         created_ms=ctx.now_ms, updated_ms=ctx.now_ms, operation="create", progress=None)
-    _begin(ctx, nb, "create")
+    OPERATIONS.begin(ctx, nb, "create")
     ctx.state.notebooks[nb.id] = nb
-    return _reply(nb, _view(nb, ctx.now_ms))
+    return Reply.of(nb, _view(nb, ctx.now_ms))
 
 
 @handler("ShowNotebook")
 def show_notebook(ctx):
     nb = _notebook(ctx)
-    return _reply(nb, _view(nb, ctx.now_ms))
+    return Reply.of(nb, _view(nb, ctx.now_ms))
 
 
 _SORT_KEYS = {"name": lambda nb, st: nb.name, "status": lambda nb, st: st[nb.id],
@@ -345,7 +325,7 @@ _EXACT = {"status": lambda nb, now: nb.status(now), "workspace_id": lambda nb, n
 
 
 def _list(ctx, mine: bool) -> Reply:
-    chk = _checker()
+    chk = Checker(INVALID)
     q = {k: v for k, v in ctx.query.items() if v != ""}  # an empty parameter is no filter
     limit = q.get("limit", "10")
     if limit not in ("10", "20", "50"):
@@ -399,7 +379,7 @@ def list_all_notebooks(ctx):
 @handler("UpdateNotebook")
 def update_notebook(ctx):
     nb = _notebook(ctx)
-    chk = _checker(nb)
+    chk = Checker.of(nb, INVALID)
     body = chk.body(ctx.body)
     name = chk.string(body, "name", min_len=1, max_len=128, pattern=NAME)
     description = chk.string(body, "description", max_len=512, forbidden=DESCRIPTION_FORBIDDEN)
@@ -426,27 +406,20 @@ def update_notebook(ctx):
         if size < nb.volume.get("capacity", 5):
             chk.fail("Parameter storage_new_size must not be smaller than the volume (%d GB)."
                      % nb.volume.get("capacity", 5))
-    if name is not None:
-        nb.name = name
-    if description is not None:
-        nb.description = description
-    if flavor is not None:
-        nb.flavor = flavor
-    if image is not None:
-        nb.image = image
+    update_given(nb, name=name, description=description, flavor=flavor, image=image)
     if size is not None:
         nb.volume["capacity"] = size
     nb.updated_ms = ctx.now_ms
-    return _reply(nb, _view(nb, ctx.now_ms))
+    return Reply.of(nb, _view(nb, ctx.now_ms))
 
 
 @handler("DeleteNotebook")
 def delete_notebook(ctx):
     nb = _notebook(ctx)
     if nb.status(ctx.now_ms) == DELETING:
-        _checker(nb).fail("The notebook is being deleted.", CONFLICT, 409)
-    _begin(ctx, nb, "delete")
-    return _reply(nb, _view(nb, ctx.now_ms))
+        Checker.of(nb, INVALID).fail("The notebook is being deleted.", CONFLICT, 409)
+    OPERATIONS.begin(ctx, nb, "delete")
+    return Reply.of(nb, _view(nb, ctx.now_ms))
 
 
 _START_REFUSALS = {RUNNING: "The notebook is already running.",
@@ -469,14 +442,14 @@ _STOP_REFUSALS = {STOPPED: "The notebook has already been stopped.",
 @handler("StartNotebook")
 def start_notebook(ctx):
     nb = _notebook(ctx)
-    chk = _checker(nb)
+    chk = Checker.of(nb, INVALID)
     duration, kind = _query_lease(chk, ctx.query)
     status = nb.status(ctx.now_ms)
     if status in _START_REFUSALS:
         chk.fail(_START_REFUSALS[status], CONFLICT, 409)
-    _begin(ctx, nb, "start")
+    OPERATIONS.begin(ctx, nb, "start")
     nb.lease = _new_lease(ctx.now_ms, duration, kind)
-    return _reply(nb, _view(nb, ctx.now_ms))
+    return Reply.of(nb, _view(nb, ctx.now_ms))
 
 
 @handler("StopNotebook")
@@ -484,22 +457,22 @@ def stop_notebook(ctx):
     nb = _notebook(ctx)
     status = nb.status(ctx.now_ms)
     if status in _STOP_REFUSALS:
-        _checker(nb).fail(_STOP_REFUSALS[status], CONFLICT, 409)
-    _begin(ctx, nb, "stop")
-    return _reply(nb, _view(nb, ctx.now_ms))
+        Checker.of(nb, INVALID).fail(_STOP_REFUSALS[status], CONFLICT, 409)
+    OPERATIONS.begin(ctx, nb, "stop")
+    return Reply.of(nb, _view(nb, ctx.now_ms))
 
 
 @handler("ShowLease")
 def show_lease(ctx):
     nb = _notebook(ctx)
     nb.status(ctx.now_ms)
-    return _reply(nb, dict(nb.lease))
+    return Reply.of(nb, dict(nb.lease))
 
 
 @handler("RenewLease")
 def renew_lease(ctx):
     nb = _notebook(ctx)
-    chk = _checker(nb)
+    chk = Checker.of(nb, INVALID)
     duration, _ = _query_lease(chk, {"duration": ctx.query.get("duration")})
     kind = "TIMING" if duration is not None else None
     if duration is None:
@@ -514,12 +487,12 @@ def renew_lease(ctx):
     now = ctx.now_ms
     nb.lease.update(duration=now - nb.lease["create_at"] + duration, update_at=now,
                     type=kind or nb.lease["type"])
-    return _reply(nb, dict(nb.lease))
+    return Reply.of(nb, dict(nb.lease))
 
 
 @handler("ListFlavors")
 def list_flavors(ctx):
-    chk = _checker()
+    chk = Checker(INVALID)
     q = {k: v for k, v in ctx.query.items() if v != ""}
     category = chk.choice(q, "category", ("CPU", "GPU", "ASCEND"))
     feature = chk.choice(q, "feature", FEATURES)
@@ -541,16 +514,9 @@ def list_flavors(ctx):
 
 # -- lifecycle controls (/_sim/lifecycle) -----------------------------------------------------
 
-def _recorder(nb: Notebook):
-    def on_fail(now: int, reason: str) -> None:
-        nb.fail_reason = reason
-        nb.updated_ms = now
-    return on_fail
-
-
 @lifecycle_kind("notebook", FAMILY)
 def _notebook_target(state: State, resource_id: str):
     nb = state.notebooks.get(resource_id)
     if nb is None:
         return None
-    return Target(nb.progress, STEPS[nb.operation][2], _recorder(nb))
+    return OPERATIONS.target(nb)

@@ -17,7 +17,9 @@ import time
 from dataclasses import dataclass
 
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
+from simulator.modelarts.resources import find
 from simulator.modelarts.validate import Checker
+from simulator.querystring import ASCII_DIGITS, query_int
 from simulator.registry import Reply, handler
 
 FAMILY = "pools"
@@ -62,6 +64,14 @@ class Pool:
     def display(self) -> str:
         return self.labels.get(NAME_LABEL, "")
 
+    @property
+    def trace_id(self) -> str:  # what traces name it by (see resources.py)
+        return self.name
+
+    @property
+    def trace_name(self) -> str:
+        return self.display
+
     def phase(self, now_ms: int) -> str:
         if self.deletion is not None:
             return self.deletion.status(now_ms)
@@ -82,19 +92,8 @@ class State:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _checker(pool: Pool | None = None, **kw) -> Checker:
-    if pool is not None:
-        kw.setdefault("resource_id", pool.name)
-        kw.setdefault("resource_name", pool.display)
-    return Checker(INVALID, 400, **kw)
-
-
 def _pool(ctx) -> Pool:
-    name = ctx.params["pool_name"]
-    found = ctx.state.live(ctx.now_ms).get(name)
-    if found is None:
-        _checker(resource_id=name).fail("pool %s not found" % name, NOT_FOUND, 404)
-    return found
+    return find(ctx, ctx.state.live(ctx.now_ms), "pool_name", NOT_FOUND, "pool {} not found", 404)
 
 
 def _resources(chk: Checker, spec: dict) -> list:
@@ -138,14 +137,6 @@ def _spec(chk: Checker, spec: dict) -> dict:
     return out
 
 
-def _string_map(chk: Checker, obj: dict, key: str) -> dict:
-    value = chk.mapping(obj, key)
-    for k, v in value.items():
-        if not isinstance(v, str):
-            chk.fail("metadata.%s[%s] must be a string." % (key, k))
-    return dict(value)
-
-
 def _view(p: Pool, now: int) -> dict:
     phase = p.phase(now)
     metadata = {"name": p.name, "creationTimestamp": rfc3339(p.created_ms),
@@ -157,10 +148,6 @@ def _view(p: Pool, now: int) -> dict:
               "scope": [{"scopeType": s, "state": state} for s in p.spec.get("scope", [])]}
     return {"apiVersion": "v2", "kind": "Pool", "metadata": metadata,
             "spec": copy.deepcopy(p.spec), "status": status}
-
-
-def _reply(pool: Pool, now: int) -> Reply:
-    return Reply(200, _view(pool, now), pool.name, pool.display)
 
 
 def _merge(target: dict, patch: dict) -> dict:
@@ -189,12 +176,12 @@ def create_pool(ctx):
     chk.choice(body, "apiVersion", ("v2",), required=True)
     chk.choice(body, "kind", ("Pool",))
     meta = chk.mapping(body, "metadata", required=True)
-    labels = _string_map(chk, meta, "labels")
+    labels = chk.strings(meta, "labels", "metadata.%s[%s] must be a string.")
     display = chk.string(labels, NAME_LABEL, required=True, min_len=1, max_len=30)
     if not re.match(r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$", display):
         chk.fail("metadata.labels[%s] must be lowercase letters, digits and hyphens, starting "
                  "with a letter and not ending with a hyphen." % NAME_LABEL)
-    annotations = _string_map(chk, meta, "annotations")
+    annotations = chk.strings(meta, "annotations", "metadata.%s[%s] must be a string.")
     if annotations.get("os.modelarts/description") is not None:
         chk.string(annotations, "os.modelarts/description", max_len=256)
     chk.choice(annotations, "os.modelarts/billing.mode", ("0", "1"))
@@ -215,7 +202,7 @@ def create_pool(ctx):
     pool = Pool(name=name, labels=labels, annotations=annotations, spec=spec,
                 created_ms=ctx.now_ms, creation=progress)
     pools[name] = pool
-    return _reply(pool, ctx.now_ms)
+    return Reply.of(pool, _view(pool, ctx.now_ms))
 
 
 def _selector(chk: Checker, raw: str):
@@ -262,13 +249,14 @@ def list_pools(ctx):
 
 @handler("ShowPool")
 def show_pool(ctx):
-    return _reply(_pool(ctx), ctx.now_ms)
+    pool = _pool(ctx)
+    return Reply.of(pool, _view(pool, ctx.now_ms))
 
 
 @handler("PatchPool")
 def patch_pool(ctx):
     pool = _pool(ctx)
-    chk = _checker(pool)
+    chk = Checker.of(pool, INVALID)
     body = chk.body(ctx.body)
     unknown = sorted(set(body) - {"metadata", "spec", "apiVersion", "kind"})
     if unknown:
@@ -298,7 +286,7 @@ def patch_pool(ctx):
             chk.fail("spec.type cannot be changed.")
         spec = _spec(chk, _merge(pool.spec, spec_patch))
     pool.labels, pool.annotations, pool.spec = labels, annotations, spec
-    return _reply(pool, ctx.now_ms)
+    return Reply.of(pool, _view(pool, ctx.now_ms))
 
 
 @handler("DeletePool")
@@ -310,25 +298,19 @@ def delete_pool(ctx):
         pool.deleted_ms = ctx.now_ms
     view = _view(pool, ctx.now_ms)
     view["status"]["phase"] = DELETING
-    return Reply(200, view, pool.name, pool.display)
+    return Reply.of(pool, view)
 
 
 @handler("ListPoolNodes")
 def list_pool_nodes(ctx):
     pool = _pool(ctx)
-    chk = _checker(pool)
+    chk = Checker.of(pool, INVALID)
     q, now = ctx.query, ctx.now_ms
-    raw_limit, raw_continue = q.get("limit"), q.get("continue")
-    limit = None
-    if raw_limit not in (None, ""):
-        if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 500:
-            chk.fail("Parameter limit must be a number from 1 to 500.")
-        limit = int(raw_limit)
-    start = 0
-    if raw_continue:
-        if not (raw_continue.isascii() and raw_continue.isdigit()):
-            chk.fail("Parameter continue is not a marker this list gave.")
-        start = int(raw_continue)
+    bad_limit = "Parameter limit must be a number from 1 to 500."
+    limit = query_int(q, "limit", None, chk.fail, lo=1, hi=500, digits=ASCII_DIGITS,
+                      not_integer=bad_limit, out_of_range=bad_limit)
+    start = query_int(q, "continue", 0, chk.fail, digits=ASCII_DIGITS,
+                      not_integer="Parameter continue is not a marker this list gave.")
     phase = pool.phase(now)
     node_phase = {RUNNING: "Available", CREATING: "Creating", DELETING: "Deleting"}.get(
         phase, "Abnormal")
@@ -340,8 +322,8 @@ def list_pool_nodes(ctx):
     shown = nodes[start:end]
     meta = {"continue": str(end) if end < len(nodes) else "",
             "remainingItemCount": len(nodes) - end}
-    return Reply(200, {"apiVersion": "v1", "kind": "NodeList", "metadata": meta,
-                       "items": shown}, pool.name, pool.display)
+    return Reply.of(pool, {"apiVersion": "v1", "kind": "NodeList", "metadata": meta,
+                           "items": shown})
 
 
 def _node(pool: Pool, flavor: str, index: int, phase: str) -> dict:

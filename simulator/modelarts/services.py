@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from simulator.modelarts import clusters, models
 from simulator.modelarts.lifecycle import Progress, Target, lifecycle_kind
 from simulator.modelarts.listing import fuzzy, ownership, v1_list
+from simulator.modelarts.resources import Named, find
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
 
@@ -49,7 +50,7 @@ MODEL_PUBLISHING = "ModelArts.3515"
 # -- state -----------------------------------------------------------------------------------
 
 @dataclass
-class Service:
+class Service(Named):
     id: str
     name: str
     infer_type: str
@@ -113,22 +114,9 @@ class State:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _checker(service: Service | None = None, service_id=None) -> Checker:
-    return Checker(INVALID, 400, resource_id=service.id if service else service_id,
-                   resource_name=service.name if service else None)
-
-
 def _service(ctx) -> Service:
-    service_id = ctx.params["service_id"]
-    service = ctx.state.services.get(service_id)
-    if service is None:
-        _checker(service_id=service_id).fail("Service %s does not exist." % service_id,
-                                             NOT_FOUND, 404)
-    return service
-
-
-def _reply(service: Service, body=None) -> Reply:
-    return Reply(200, body, service.id, service.name)
+    return find(ctx, ctx.state.services, "service_id", NOT_FOUND, "Service {} does not exist.",
+                404)
 
 
 def _deployment(ctx, infer_type: str) -> Progress:
@@ -137,6 +125,12 @@ def _deployment(ctx, infer_type: str) -> Progress:
                                            (DEPLOYING, RUNNING, FINISHED), ctx.now_ms)
     return ctx.sim.lifecycles.progress(FAMILY, "services_deploy", (DEPLOYING, RUNNING),
                                        ctx.now_ms)
+
+
+def _redeploy(ctx, service: Service) -> None:
+    """The service deploys its models again (it starts, or a live one's config changed)."""
+    service.progress = _deployment(ctx, service.infer_type)
+    service.error_msg = ""
 
 
 def _published_model(ctx, chk: Checker, model_id: str, infer_type: str):
@@ -343,13 +337,13 @@ def deploy_service(ctx):
         resource_ids=["INF-%s@%d" % (ctx.ids.hex(16), ctx.now_ms)], publish_ms=ctx.now_ms,
         updated_ms=ctx.now_ms, progress=_deployment(ctx, infer_type))
     state.services[service.id] = service
-    return _reply(service, {"service_id": service.id, "resource_ids": list(service.resource_ids)})
+    return Reply.of(service, {"service_id": service.id, "resource_ids": list(service.resource_ids)})
 
 
 @handler("UpdateService")
 def update_service(ctx):
     service = _service(ctx)
-    chk = _checker(service)
+    chk = Checker.of(service, INVALID)
     body = chk.body(ctx.body)
     if not any(key in body for key in UPDATABLE):
         chk.fail("Give %s to update." % ", ".join(UPDATABLE))
@@ -368,16 +362,15 @@ def update_service(ctx):
     if config is not None:
         service.config = config
         if service.status(ctx.now_ms) in STOPPABLE:  # a live service redeploys its models
-            service.progress = _deployment(ctx, service.infer_type)
-            service.error_msg = ""
+            _redeploy(ctx, service)
     service.updated_ms = ctx.now_ms
-    return _reply(service, {})
+    return Reply.of(service, {})
 
 
 @handler("StartOrStopService")
 def start_or_stop_service(ctx):
     service = _service(ctx)
-    chk = _checker(service)
+    chk = Checker.of(service, INVALID)
     body = chk.body(ctx.body)
     if "config" in body:
         chk.fail("Parameters status and config cannot be sent together.")
@@ -390,10 +383,9 @@ def start_or_stop_service(ctx):
     else:
         if status not in STARTABLE:
             chk.fail("Service %s is %s and cannot be started." % (service.name, status))
-        service.progress = _deployment(ctx, service.infer_type)
-        service.error_msg = ""
+        _redeploy(ctx, service)
     service.updated_ms = ctx.now_ms
-    return _reply(service, {})
+    return Reply.of(service, {})
 
 
 @handler("DeleteService")
@@ -401,15 +393,15 @@ def delete_service(ctx):
     given = ctx.params["service_id"]
     ids = [part.strip() for part in given.split(",")]
     if not all(ids):
-        _checker(service_id=given).fail("Parameter service_id must be service ids separated "
-                                        "by commas, not %r." % given)
+        Checker(INVALID, resource_id=given).fail(
+            "Parameter service_id must be service ids separated by commas, not %r." % given)
     state = ctx.state
     found = []
     for service_id in dict.fromkeys(ids):
         service = state.services.get(service_id)
         if service is None:
-            _checker(service_id=service_id).fail("Service %s does not exist." % service_id,
-                                                 NOT_FOUND, 404)
+            Checker(INVALID, resource_id=service_id).fail(
+                "Service %s does not exist." % service_id, NOT_FOUND, 404)
         found.append(service)
     for service in found:
         del state.services[service.id]
@@ -441,7 +433,7 @@ def list_services(ctx):
 @handler("ShowService")
 def show_service(ctx):
     service = _service(ctx)
-    return _reply(service, _view_detail(service, ctx.now_ms))
+    return Reply.of(service, _view_detail(service, ctx.now_ms))
 
 
 # -- lifecycle controls (/_sim/lifecycle) -----------------------------------------------------

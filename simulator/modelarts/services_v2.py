@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
+from simulator.modelarts.resources import Named, find, update_given
 from simulator.modelarts.validate import Checker, page
 from simulator.registry import Reply, handler
 
@@ -43,7 +44,7 @@ VERSION = re.compile(r"^[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{1,2}$")
 # -- state -----------------------------------------------------------------------------------
 
 @dataclass
-class Service:
+class Service(Named):
     id: str
     name: str
     type: str
@@ -73,20 +74,9 @@ class State:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _checker(service: Service | None = None, **kw) -> Checker:
-    if service is not None:
-        kw.setdefault("resource_id", service.id)
-        kw.setdefault("resource_name", service.name)
-    return Checker(INVALID, 400, **kw)
-
-
 def _service(ctx) -> Service:
-    service_id = ctx.params["service_id"]
-    found = ctx.state.services.get(service_id)
-    if found is None:
-        _checker(resource_id=service_id).fail("Service %s does not exist." % service_id,
-                                              NOT_FOUND, 404)
-    return found
+    return find(ctx, ctx.state.services, "service_id", NOT_FOUND, "Service {} does not exist.",
+                404)
 
 
 def _progress(ctx, dwell: str, statuses: tuple):
@@ -211,10 +201,6 @@ def _view(s: Service, now: int, detail: bool = True) -> dict:
     return out
 
 
-def _reply(service: Service, now: int) -> Reply:
-    return Reply(200, _view(service, now), service.id, service.name)
-
-
 def _name_taken(ctx, name: str, but: str | None = None) -> bool:
     return any(s.name == name and s.id != but for s in ctx.state.services.values())
 
@@ -252,12 +238,13 @@ def create_infer_service(ctx):
         created_ms=ctx.now_ms, updated_ms=ctx.now_ms, progress=progress,
         tags=[{"key": t["key"], "value": t.get("value", "")} for t in tags])
     ctx.state.services[service.id] = service
-    return _reply(service, ctx.now_ms)
+    return Reply.of(service, _view(service, ctx.now_ms))
 
 
 @handler("ShowInferService")
 def show_infer_service(ctx):
-    return _reply(_service(ctx), ctx.now_ms)
+    service = _service(ctx)
+    return Reply.of(service, _view(service, ctx.now_ms))
 
 
 _SORT = {"create_at": lambda s: s.created_ms, "update_at": lambda s: s.updated_ms}
@@ -315,7 +302,7 @@ _BUSY = (DEPLOYING, STOPPING, UPGRADING)
 @handler("UpdateInferService")
 def update_infer_service(ctx):
     service = _service(ctx)
-    chk = _checker(service)
+    chk = Checker.of(service, INVALID)
     body = chk.body(ctx.body)
     status = service.status(ctx.now_ms)
     if status in _BUSY:
@@ -330,18 +317,8 @@ def update_infer_service(ctx):
     runtime = _runtime_config(chk, body) if body.get("runtime_config") is not None else None
     if name is not None and _name_taken(ctx, name, but=service.id):
         chk.fail("Service name %s already exists." % name, EXISTS, 409)
-    if name is not None:
-        service.name = name
-    if description is not None:
-        service.description = description
-    if version is not None:
-        service.version = version
-    if workspace is not None:
-        service.workspace_id = workspace
-    if metrics is not None:
-        service.custom_metrics_path = metrics
-    if runtime is not None:
-        service.runtime_config = runtime
+    update_given(service, name=name, description=description, version=version,
+                 workspace_id=workspace, custom_metrics_path=metrics, runtime_config=runtime)
     if groups is not None:
         service.group_configs = groups
         service.version_id = ctx.ids.uuid()
@@ -350,21 +327,21 @@ def update_infer_service(ctx):
         elif not groups and status in (INIT,):
             service.progress = None
     service.updated_ms = ctx.now_ms
-    return _reply(service, ctx.now_ms)
+    return Reply.of(service, _view(service, ctx.now_ms))
 
 
 @handler("StartInferService")
 def start_infer_service(ctx):
     service = _service(ctx)
     status = service.status(ctx.now_ms)
-    chk = _checker(service)
+    chk = Checker.of(service, INVALID)
     if status not in (STOPPED, FAILED, INIT) or not service.group_configs:
         chk.fail("Service %s is %s: only a stopped or failed service with an instance group "
                  "starts." % (service.name, status), BAD_STATE)
     service.progress = _progress(ctx, "services_v2_deploy", (DEPLOYING, RUNNING))
     service.failure_reason = ""
     service.updated_ms = ctx.now_ms
-    return _reply(service, ctx.now_ms)
+    return Reply.of(service, _view(service, ctx.now_ms))
 
 
 @handler("StopInferService")
@@ -372,11 +349,12 @@ def stop_infer_service(ctx):
     service = _service(ctx)
     status = service.status(ctx.now_ms)
     if status not in (RUNNING, DEPLOYING, UPGRADING, FAILED):
-        _checker(service).fail("Service %s is %s: only a running, deploying or failed "
-                               "service stops." % (service.name, status), BAD_STATE)
+        Checker.of(service, INVALID).fail("Service %s is %s: only a running, deploying or "
+                                          "failed service stops." % (service.name, status),
+                                          BAD_STATE)
     service.progress = _progress(ctx, "services_v2_stop", (STOPPING, STOPPED))
     service.updated_ms = ctx.now_ms
-    return _reply(service, ctx.now_ms)
+    return Reply.of(service, _view(service, ctx.now_ms))
 
 
 @handler("BatchDeleteInferServices")
@@ -391,7 +369,7 @@ def batch_delete_infer_services(ctx):
     services = ctx.state.services
     for service_id in ids:
         if service_id not in services:
-            _checker(resource_id=service_id).fail(
+            Checker(INVALID, resource_id=service_id).fail(
                 "Service %s does not exist." % service_id, NOT_FOUND, 404)
     gone = [services.pop(i) for i in ids]
     out = []

@@ -29,6 +29,12 @@ class Config:
     config: dict  # v1jobs.check_config output
     created_ms: int
 
+    @property
+    def trace_id(self) -> str:  # a configuration is known by its name alone
+        return self.name
+
+    trace_name = trace_id
+
 
 class State:
     def __init__(self):
@@ -44,7 +50,7 @@ def _config(ctx) -> Config:
 
 
 def _ok(config: Config, body: dict | None = None) -> Reply:
-    return v1jobs.ok(body, config.name, config.name)
+    return v1jobs.ok(body, resource=config)
 
 
 def _fields(body: dict) -> dict:

@@ -20,7 +20,9 @@ from simulator.modelarts import job_outputs, v1jobs
 from simulator.modelarts.lifecycle import Target, lifecycle_kind, watch_callback
 from simulator.modelarts.v1jobs import (COMPLETED, FAILED, INIT, KILLED, KILLING, RUNNING,
                                         WAITING, Run)
-from simulator.registry import Reply, handler
+from simulator.modelarts.validate import Checker
+from simulator.querystring import query_int
+from simulator.registry import handler
 
 FAMILY = "training_jobs"
 # seconds each asynchronous step takes in "time" mode ([lifecycle] in the settings overrides)
@@ -48,7 +50,7 @@ class Version:
 
 
 @dataclass
-class Job:
+class Job(v1jobs.Numbered):
     id: int
     name: str
     desc: str
@@ -77,29 +79,13 @@ class State:
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _job(ctx) -> Job:
-    chk = v1jobs.checker(ctx.params["job_id"], None)
-    job = ctx.state.jobs.get(v1jobs.path_id(ctx, "job_id", chk))
-    if job is None:
-        chk.fail("Job %s does not exist." % ctx.params["job_id"], v1jobs.NOT_FOUND)
-    return job
-
-
 def _version(ctx, job: Job) -> Version:
-    chk = _checker(job)
+    chk = Checker.of(job, v1jobs.INVALID)
     version = job.versions.get(v1jobs.path_id(ctx, "version_id", chk))
     if version is None:
         chk.fail("Version %s of job %s does not exist." % (ctx.params["version_id"], job.name),
                  v1jobs.NOT_FOUND)
     return version
-
-
-def _checker(job: Job):
-    return v1jobs.checker(str(job.id), job.name)
-
-
-def _ok(job: Job, body: dict | None = None) -> Reply:
-    return v1jobs.ok(body, job.id, job.name)
 
 
 def _new_version(ctx, job: Job, config: dict, pre_version_id, job_desc: str) -> Version:
@@ -203,13 +189,13 @@ def create_job(ctx):
     job = Job(state.last_job_id, name, desc, workspace_id, ctx.project.id, ctx.now_ms)
     state.jobs[job.id] = job
     version = _new_version(ctx, job, config, None, desc)
-    return _ok(job, _created(job, version, ctx.now_ms))
+    return v1jobs.ok(_created(job, version, ctx.now_ms), resource=job)
 
 
 @handler("CreateTrainingJobVersion")
 def create_version(ctx):
-    job = _job(ctx)
-    chk = _checker(job)
+    job = v1jobs.find_job(ctx)
+    chk = Checker.of(job, v1jobs.INVALID)
     body = chk.body(ctx.body)
     desc = chk.string(body, "job_desc", max_len=256, default=job.desc)
     raw = chk.mapping(body, "config", required=True)
@@ -220,35 +206,35 @@ def create_version(ctx):
     given = {k: v for k, v in raw.items() if k not in ("pre_version_id", "create_version")}
     config = v1jobs.check_config(ctx, chk, v1jobs.merge_config(pre.config, given))
     version = _new_version(ctx, job, config, pre_id, desc)
-    return _ok(job, _created(job, version, ctx.now_ms))
+    return v1jobs.ok(_created(job, version, ctx.now_ms), resource=job)
 
 
 @handler("StopTrainingJobVersion")
 def stop_version(ctx):
-    job = _job(ctx)
+    job = v1jobs.find_job(ctx)
     version = _version(ctx, job)
     status = version.run.status(ctx.now_ms)
     if status not in v1jobs.STOPPABLE:
-        v1jobs.refuse(_checker(job), "stop", status)
+        v1jobs.refuse(Checker.of(job, v1jobs.INVALID), "stop", status)
     stop = ctx.sim.lifecycles.progress(FAMILY, "training_jobs_stop", STOP, ctx.now_ms)
     version.run.interrupt(ctx.now_ms, stop)
-    return _ok(job)
+    return v1jobs.ok(resource=job)
 
 
 @handler("UpdateTrainingJobDescription")
 def update_description(ctx):
-    job = _job(ctx)
-    chk = _checker(job)
+    job = v1jobs.find_job(ctx)
+    chk = Checker.of(job, v1jobs.INVALID)
     body = chk.body(ctx.body)
     job.desc = chk.string(body, "job_desc", required=True, max_len=256)
-    return _ok(job)
+    return v1jobs.ok(resource=job)
 
 
 @handler("DeleteTrainingJobVersion")
 def delete_version(ctx):
-    job = _job(ctx)
+    job = v1jobs.find_job(ctx)
     version = _version(ctx, job)
-    chk = _checker(job)
+    chk = Checker.of(job, v1jobs.INVALID)
     status = version.run.status(ctx.now_ms)
     if status == KILLING:
         v1jobs.refuse(chk, "delete", status)
@@ -256,30 +242,24 @@ def delete_version(ctx):
         chk.fail("Version %s is the last version of job %s: delete the job instead."
                  % (version.name, job.name), v1jobs.REFUSED)
     del job.versions[version.id]
-    return _ok(job)
+    return v1jobs.ok(resource=job)
 
 
 @handler("DeleteTrainingJob")
 def delete_job(ctx):
-    job = _job(ctx)
+    job = v1jobs.find_job(ctx)
     for version in job.versions.values():
         status = version.run.status(ctx.now_ms)
         if status == KILLING:
-            v1jobs.refuse(_checker(job), "delete", status)
+            v1jobs.refuse(Checker.of(job, v1jobs.INVALID), "delete", status)
     del ctx.state.jobs[job.id]
-    return _ok(job)
+    return v1jobs.ok(resource=job)
 
 
 @handler("ListTrainingJobs")
 def list_jobs(ctx):
-    chk = v1jobs.checker()
     now = ctx.now_ms
-    jobs = list(ctx.state.jobs.values())
-    status = v1jobs.query_status(ctx.query, chk)
-    if status is not None:
-        jobs = [j for j in jobs if j.latest().run.status(now) == status]
-    if ctx.query.get("workspace_id"):
-        jobs = [j for j in jobs if j.workspace_id == ctx.query["workspace_id"]]
+    workspace_id = ctx.query.get("workspace_id")
     sort_keys = {
         "job_name": lambda j: (j.name, j.id),
         "job_desc": lambda j: (j.desc, j.id),
@@ -288,28 +268,28 @@ def list_jobs(ctx):
         "version_count": lambda j: (len(j.versions), j.id),
         "create_time": lambda j: (j.created_ms, j.id),
     }
-    total, page = v1jobs.list_page(jobs, ctx.query, chk, sort_keys=sort_keys,
-                                   default_sort="job_name", name_of=lambda j: j.name)
-    held = len(ctx.state.jobs)
-    return v1jobs.ok({"job_total_count": total, "job_count_limit": max(0, v1jobs.QUOTA - held),
-                      "quotas": v1jobs.QUOTA, "jobs": [_view_job(j, now) for j in page]})
+    keep = (lambda j: j.workspace_id == workspace_id) if workspace_id else None
+    return v1jobs.list_jobs(ctx, status_of=lambda j: j.latest().run.status(now), keep=keep,
+                            sort_keys=sort_keys, default_sort="job_name",
+                            view=lambda j: _view_job(j, now))
 
 
 @handler("ListTrainingJobVersions")
 def list_versions(ctx):
-    job = _job(ctx)
-    chk = _checker(job)
+    job = v1jobs.find_job(ctx)
+    chk = Checker.of(job, v1jobs.INVALID)
     versions = sorted(job.versions.values(), key=lambda v: v.id, reverse=True)
     shown = v1jobs.page_slice(versions, ctx.query, chk)
-    return _ok(job, {"job_id": job.id, "job_name": job.name, "job_desc": job.desc,
-                     "version_count": len(versions),
-                     "versions": [_view_version(job, v, ctx.now_ms) for v in shown]})
+    return v1jobs.ok({"job_id": job.id, "job_name": job.name, "job_desc": job.desc,
+                      "version_count": len(versions),
+                      "versions": [_view_version(job, v, ctx.now_ms) for v in shown]},
+                     resource=job)
 
 
 @handler("ShowTrainingJobVersion")
 def show_version(ctx):
-    job = _job(ctx)
-    return _ok(job, _view_version(job, _version(ctx, job), ctx.now_ms))
+    job = v1jobs.find_job(ctx)
+    return v1jobs.ok(_view_version(job, _version(ctx, job), ctx.now_ms), resource=job)
 
 
 # -- what a job may run on -------------------------------------------------------------------
@@ -324,7 +304,7 @@ def _job_type(ctx):
 def list_resource_specs(ctx):
     chk = _job_type(ctx)
     for key in ("engine_id", "project_type"):
-        v1jobs.query_int(ctx.query, key, chk, 0, 0, None)
+        query_int(ctx.query, key, 0, chk.fail, lo=0, not_integer=v1jobs.NOT_INTEGER)
     specs = [dict(s) for s in v1jobs.SPECS]
     return v1jobs.ok({"spec_total_count": len(specs), "specs": specs})
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from simulator.errors import ApiError
 from simulator.modelarts import job_outputs
 from simulator.modelarts.lifecycle import Progress, Target, lifecycle_kind, watch_callback
+from simulator.modelarts.resources import Named, find
 from simulator.modelarts.validate import Checker
 from simulator.registry import Reply, handler
 
@@ -57,6 +58,7 @@ INVALID = "ModelArts.2788"
 NOT_FOUND = "ModelArts.2775"
 DUPLICATE = "ModelArts.2751"
 NOT_TERMINABLE = "ModelArts.2796"
+NOT_STRING = "Parameter %s.%s must be a string."
 SOLUTIONS = {
     INVALID: "Check the request parameters against the API reference and try again.",
     NOT_FOUND: "Check the training job ID. The job may have been deleted.",
@@ -69,7 +71,7 @@ SOLUTIONS = {
 # -- state -----------------------------------------------------------------------------------
 
 @dataclass
-class Job:
+class Job(Named):
     id: str
     name: str
     kind: str
@@ -137,21 +139,9 @@ class _Checker(Checker):
                        resource_name=self.resource_name, solution=SOLUTIONS.get(code, ""))
 
 
-def _checker(job: Job | None = None, job_id=None) -> _Checker:
-    return _Checker(INVALID, 400, resource_id=job.id if job else job_id,
-                    resource_name=job.name if job else None)
-
-
 def _job(ctx) -> Job:
-    job_id = ctx.params["training_job_id"]
-    job = ctx.state.jobs.get(job_id)
-    if job is None:
-        _checker(job_id=job_id).fail("Training job %s does not exist." % job_id, NOT_FOUND)
-    return job
-
-
-def _reply(job: Job, status=200, body=None) -> Reply:
-    return Reply(status, body, job.id, job.name)
+    return find(ctx, ctx.state.jobs, "training_job_id", NOT_FOUND,
+                "Training job {} does not exist.", checker=_Checker)
 
 
 def _progress(ctx, statuses: tuple, dwells: tuple) -> Progress:
@@ -325,14 +315,6 @@ def _spec(chk: _Checker, body: dict) -> dict:
     return out
 
 
-def _annotations(chk: _Checker, holder: dict, key: str) -> dict:
-    value = chk.mapping(holder, key)
-    for k, v in value.items():
-        if not isinstance(v, str):
-            chk.fail("Parameter %s.%s must be a string." % (key, k))
-    return dict(value)
-
-
 def _name_taken(state: State, name: str, workspace_id: str) -> bool:
     return any(j.name == name and j.workspace_id == workspace_id for j in state.jobs.values())
 
@@ -341,7 +323,7 @@ def _name_taken(state: State, name: str, workspace_id: str) -> bool:
 
 @handler("CreateTrainingJobV2")
 def create_training_job(ctx):
-    chk = _checker()
+    chk = _Checker(INVALID)
     body = chk.body(ctx.body)
     meta = chk.mapping(body, "metadata", required=True)
     asked = meta.get("name")
@@ -350,7 +332,7 @@ def create_training_job(ctx):
     name = chk.name(meta, "name", 64)
     workspace_id = chk.string(meta, "workspace_id", min_len=1, max_len=64, default="0")
     description = chk.string(meta, "description", max_len=256, default="")
-    annotations = _annotations(chk, meta, "annotations")
+    annotations = chk.strings(meta, "annotations", NOT_STRING)
     algorithm = _algorithm(chk, ctx, body)
     spec = _spec(chk, body)
     endpoints = chk.mapping(body, "endpoints") or None
@@ -372,7 +354,7 @@ def create_training_job(ctx):
               failure=problem)
     ctx.state.jobs[job.id] = job
     ctx.sim.watch(job.progress, functools.partial(_ended, ctx.project.id, job.id))
-    return _reply(job, 201, _view(job, ctx.now_ms))
+    return Reply.of(job, _view(job, ctx.now_ms), 201)
 
 
 def _output(algorithm: dict) -> str:
@@ -403,7 +385,7 @@ def _ended(project_id, job_id, sim, at_ms, final) -> None:
 @handler("ShowTrainingJobDetails")
 def show_training_job(ctx):
     job = _job(ctx)
-    return _reply(job, 200, _view(job, ctx.now_ms))
+    return Reply.of(job, _view(job, ctx.now_ms))
 
 
 def _filter(chk: _Checker, raw, now: int):
@@ -450,7 +432,7 @@ def _tag_filter(chk: _Checker, raw):
 
 @handler("ListTrainingJobsV2")
 def search_training_jobs(ctx):
-    chk = _checker()
+    chk = _Checker(INVALID)
     body = chk.body(ctx.body, required=False)
     offset = chk.integer(body, "offset", minimum=0, maximum=10 ** 9, default=0)
     limit = chk.integer(body, "limit", minimum=1, maximum=50, default=10)
@@ -480,11 +462,11 @@ def search_training_jobs(ctx):
 @handler("ChangeTrainingJobDescription")
 def change_description(ctx):
     job = _job(ctx)
-    chk = _checker(job)
+    chk = _Checker.of(job, INVALID)
     body = chk.body(ctx.body)
     description = chk.string(body, "description", max_len=256)
     meta = chk.mapping(body, "metadata")
-    annotations = _annotations(chk, meta, "annotation") if meta else None
+    annotations = chk.strings(meta, "annotation", NOT_STRING) if meta else None
     spec = chk.mapping(body, "spec")
     schedule = chk.mapping(spec, "schedule_policy")
     if schedule:
@@ -501,20 +483,20 @@ def change_description(ctx):
         job.spec["notification"] = dict(notification)
     if endpoints:
         job.endpoints = dict(endpoints)
-    return _reply(job, 200)
+    return Reply.of(job)
 
 
 @handler("DeleteTrainingJobV2")
 def delete_training_job(ctx):
     job = _job(ctx)
     del ctx.state.jobs[job.id]
-    return _reply(job, 202)
+    return Reply.of(job, status=202)
 
 
 @handler("StopTrainingJobV2")
 def stop_training_job(ctx):
     job = _job(ctx)
-    chk = _checker(job)
+    chk = _Checker.of(job, INVALID)
     body = chk.body(ctx.body)
     chk.choice(body, "action_type", ("terminate",), required=True)
     phase = job.observe(ctx.now_ms)
@@ -522,12 +504,12 @@ def stop_training_job(ctx):
         chk.fail("Training job %s is %s and cannot be terminated." % (job.id, phase),
                  NOT_TERMINABLE, 409)
     job.progress = _progress(ctx, (TERMINATING, TERMINATED), ("training_v2_terminate",))
-    return _reply(job, 202, _view(job, ctx.now_ms))
+    return Reply.of(job, _view(job, ctx.now_ms), 202)
 
 
 @handler("BatchDeleteTrainingJobs")
 def batch_delete(ctx):
-    chk = _checker()
+    chk = _Checker(INVALID)
     body = chk.body(ctx.body)
     items = chk.array(body, "jobs", required=True, min_len=1, max_len=MAX_BATCH)
     ids = []
@@ -540,7 +522,8 @@ def batch_delete(ctx):
     ids = list(dict.fromkeys(ids))
     for job_id in ids:
         if job_id not in ctx.state.jobs:
-            _checker(job_id=job_id).fail("Training job %s does not exist." % job_id, NOT_FOUND)
+            _Checker(INVALID, resource_id=job_id).fail(
+                "Training job %s does not exist." % job_id, NOT_FOUND)
     jobs = [ctx.state.jobs[i] for i in ids]
     if len({j.workspace_id for j in jobs}) > 1:
         chk.fail("The jobs of one batch delete must be in the same workspace.")
@@ -551,7 +534,7 @@ def batch_delete(ctx):
 
 @handler("ValidateTrainingJobName")
 def validate_name(ctx):
-    chk = _checker()
+    chk = _Checker(INVALID)
     query = {k: v for k, v in ctx.query.items()}
     name = chk.string(query, "job_name", required=True, min_len=1, max_len=64)
     workspace_id = chk.string(query, "workspace_id", min_len=1, max_len=64, default="0")
@@ -561,7 +544,7 @@ def validate_name(ctx):
 @handler("CreateTrainingJobTags")
 def create_tags(ctx):
     job = _job(ctx)
-    chk = _checker(job)
+    chk = _Checker.of(job, INVALID)
     tags = chk.array(chk.body(ctx.body), "tags", required=True, min_len=1, max_len=20)
     new = {}
     for raw in tags:
@@ -572,13 +555,13 @@ def create_tags(ctx):
     if len(set(job.tags) | set(new)) > 20:
         chk.fail("A training job has at most 20 tags.")
     job.tags.update(new)
-    return _reply(job, 204)
+    return Reply.of(job, status=204)
 
 
 @handler("DeleteTrainingJobTags")
 def delete_tags(ctx):
     job = _job(ctx)
-    chk = _checker(job)
+    chk = _Checker.of(job, INVALID)
     tags = chk.array(chk.body(ctx.body), "tags", required=True, min_len=1, max_len=20)
     keys = []
     for raw in tags:
@@ -587,7 +570,7 @@ def delete_tags(ctx):
         keys.append(chk.string(raw, "key", required=True, min_len=1, max_len=128))
     for key in keys:
         job.tags.pop(key, None)
-    return _reply(job, 204)
+    return Reply.of(job, status=204)
 
 
 # -- lifecycle controls (/_sim/lifecycle) -----------------------------------------------------

@@ -18,7 +18,9 @@ import re
 from dataclasses import dataclass, replace
 
 from simulator.modelarts.listing import ordered
+from simulator.modelarts.resources import Named
 from simulator.modelarts.validate import Checker
+from simulator.querystring import query_int, to_int
 from simulator.registry import Reply
 
 # -- job status codes (int), used by training job versions and visualization jobs -------------
@@ -42,18 +44,39 @@ REFUSED = "ModelArts.0105"
 NOT_FOUND = REFUSED
 
 ID = re.compile(r"^[0-9]{1,18}$")
+NOT_INTEGER = "Parameter {key} must be an integer, not {raw!r}."  # a query or path integer
 PER_PAGE_MAX = 1000
 QUOTA = 100  # jobs a project may hold (the list's "quotas"; a simulator choice)
+
+
+class Numbered(Named):
+    """A job with an integer id, which its traces name as a string."""
+    __slots__ = ()
+
+    @property
+    def trace_id(self) -> str:
+        return str(self.id)
 
 
 def checker(resource_id=None, resource_name=None) -> Checker:
     return Checker(INVALID, 400, resource_id=resource_id, resource_name=resource_name)
 
 
-def ok(body: dict | None = None, resource_id=None, resource_name=None) -> Reply:
-    """A success in the is_success dialect, naming the resource for the trace."""
-    return Reply(200, {"is_success": True, **(body or {})},
-                 None if resource_id is None else str(resource_id), resource_name)
+def ok(body: dict | None = None, *, resource=None) -> Reply:
+    """A success in the is_success dialect, naming the resource (if any) for the trace."""
+    if resource is None:
+        return Reply(200, {"is_success": True, **(body or {})})
+    return Reply.of(resource, {"is_success": True, **(body or {})})
+
+
+def find_job(ctx):
+    """The job the path's job_id names."""
+    raw = ctx.params["job_id"]
+    chk = checker(raw, None)
+    job = ctx.state.jobs.get(path_id(ctx, "job_id", chk))
+    if job is None:
+        chk.fail("Job %s does not exist." % raw, NOT_FOUND)
+    return job
 
 
 def refuse(chk: Checker, action: str, status: int):
@@ -67,10 +90,7 @@ def duplicate(chk: Checker, what: str, name: str):
 
 def path_id(ctx, key: str, chk: Checker) -> int:
     """An integer id from the path (job_id, version_id)."""
-    raw = ctx.params[key]
-    if not ID.match(raw):
-        chk.fail("Parameter %s must be an integer, not %r." % (key, raw))
-    return int(raw)
+    return to_int(ctx.params[key], key, chk.fail, digits=ID, not_integer=NOT_INTEGER)
 
 
 def asked_name(body, key: str):
@@ -95,31 +115,36 @@ def list_page(items: list, query, chk: Checker, *, sort_keys: dict, default_sort
     return len(items), page_slice(items, query, chk)
 
 
+def list_jobs(ctx, *, status_of, sort_keys: dict, default_sort: str, view, keep=None,
+              search_max: int = 64) -> Reply:
+    """A job list: the jobs in the status asked for (and that `keep` keeps), one page of them,
+    and how many more the project may hold. status_of, keep and view take a job."""
+    chk = checker()
+    jobs = list(ctx.state.jobs.values())
+    status = query_status(ctx.query, chk)
+    if status is not None:
+        jobs = [j for j in jobs if status_of(j) == status]
+    if keep is not None:
+        jobs = [j for j in jobs if keep(j)]
+    total, page = list_page(jobs, ctx.query, chk, sort_keys=sort_keys, default_sort=default_sort,
+                            name_of=lambda j: j.name, search_max=search_max)
+    held = len(ctx.state.jobs)
+    return ok({"job_total_count": total, "job_count_limit": max(0, QUOTA - held),
+               "quotas": QUOTA, "jobs": [view(j) for j in page]})
+
+
 def page_slice(items: list, query, chk: Checker) -> list:
     """The page that per_page (1-1000, default 10) and page (from 1) ask for."""
-    per_page = query_int(query, "per_page", chk, 10, 1, PER_PAGE_MAX)
-    page = query_int(query, "page", chk, 1, 1, None)
+    per_page = query_int(query, "per_page", 10, chk.fail, lo=1, hi=PER_PAGE_MAX,
+                         not_integer=NOT_INTEGER)
+    page = query_int(query, "page", 1, chk.fail, lo=1, not_integer=NOT_INTEGER)
     return items[(page - 1) * per_page:page * per_page]
 
 
 def query_status(query, chk: Checker):
     """The optional integer status filter of a list."""
-    if query.get("status") in (None, ""):
-        return None
-    return query_int(query, "status", chk, None, 0, len(STATUS_NAMES) - 1)
-
-
-def query_int(query, key, chk, default, lo, hi):
-    raw = query.get(key)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        chk.fail("Parameter %s must be an integer, not %r." % (key, raw))
-    if value < lo or (hi is not None and value > hi):
-        chk.fail("Parameter %s must be between %d and %s." % (key, lo, hi))
-    return value
+    return query_int(query, "status", None, chk.fail, lo=0, hi=len(STATUS_NAMES) - 1,
+                     not_integer=NOT_INTEGER)
 
 
 # -- one run of a job on the clock ------------------------------------------------------------

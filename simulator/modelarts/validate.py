@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from simulator.errors import ApiError
+from simulator.querystring import query_int
 from simulator.settings import BUCKET
 
 NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -19,6 +20,11 @@ class Checker:
         self.status = status
         self.resource_id = resource_id
         self.resource_name = resource_name
+
+    @classmethod
+    def of(cls, resource, code: str, status: int = 400) -> "Checker":
+        """A checker whose refusals name the resource (its trace_id and trace_name)."""
+        return cls(code, status, resource.trace_id, resource.trace_name)
 
     def fail(self, message: str, code: str | None = None, status: int | None = None):
         raise ApiError(status or self.status, code or self.code, message,
@@ -114,6 +120,15 @@ class Checker:
             self.fail("Parameter %s must be an object." % key)
         return value
 
+    def strings(self, obj: dict, key: str, message: str) -> dict:
+        """An object of strings, as a copy; message (over key and the entry's name) refuses an
+        entry that is not a string."""
+        value = self.mapping(obj, key)
+        for name, item in value.items():
+            if not isinstance(item, str):
+                self.fail(message % (key, name))
+        return dict(value)
+
     def obs_path(self, value: str, key: str, *, directory=True, allow_bucket_root=False,
                  suffix: str | None = None) -> str:
         """An OBS path as ModelArts takes it: /bucket/dir/ (obs:// or s3:// prefix allowed)."""
@@ -140,15 +155,5 @@ class Checker:
 
 def page(query, checker: Checker, *, offset_key="offset", limit_key="limit", default_limit=10,
          max_limit=100) -> tuple[int, int]:
-    def num(key, default, lo, hi):
-        raw = query.get(key)
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            checker.fail("Parameter %s must be an integer." % key)
-        if value < lo or (hi is not None and value > hi):
-            checker.fail("Parameter %s must be between %d and %s." % (key, lo, hi))
-        return value
-    return num(offset_key, 0, 0, None), num(limit_key, default_limit, 1, max_limit)
+    return (query_int(query, offset_key, 0, checker.fail, lo=0),
+            query_int(query, limit_key, default_limit, checker.fail, lo=1, hi=max_limit))

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from simulator.modelarts import v1jobs
 from simulator.modelarts.lifecycle import Target, lifecycle_kind
 from simulator.modelarts.v1jobs import FAILED, INIT, KILLED, KILLING, RUNNING, WAITING, Run
-from simulator.registry import Reply, handler
+from simulator.modelarts.validate import Checker
+from simulator.registry import handler
 
 FAMILY = "visualization_jobs"
 # seconds each asynchronous step takes in "time" mode ([lifecycle] in the settings overrides)
@@ -39,7 +40,7 @@ HOUR_MS = 3_600_000
 
 
 @dataclass
-class VisualizationJob:
+class VisualizationJob(v1jobs.Numbered):
     id: int
     name: str
     desc: str
@@ -65,22 +66,6 @@ class State:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-def _job(ctx) -> VisualizationJob:
-    chk = v1jobs.checker(ctx.params["job_id"], None)
-    job = ctx.state.jobs.get(v1jobs.path_id(ctx, "job_id", chk))
-    if job is None:
-        chk.fail("Job %s does not exist." % ctx.params["job_id"], v1jobs.NOT_FOUND)
-    return job
-
-
-def _checker(job: VisualizationJob):
-    return v1jobs.checker(str(job.id), job.name)
-
-
-def _ok(job: VisualizationJob, body: dict | None = None) -> Reply:
-    return v1jobs.ok(body, job.id, job.name)
-
 
 def _progress(ctx, dwell: str, statuses: tuple):
     return ctx.sim.lifecycles.progress(FAMILY, dwell, statuses, ctx.now_ms)
@@ -148,56 +133,52 @@ def create_job(ctx):
                                                          START)))
     state.jobs[job.id] = job
     status = job.status(ctx.now_ms)
-    return _ok(job, {"job_id": job.id, "job_name": job.name, "status": status,
-                     "create_time": job.created_ms, "service_url": _service_url(job, status)})
+    return v1jobs.ok({"job_id": job.id, "job_name": job.name, "status": status,
+                      "create_time": job.created_ms, "service_url": _service_url(job, status)},
+                     resource=job)
 
 
 @handler("DeleteVisualizationJob")
 def delete_job(ctx):
-    job = _job(ctx)
+    job = v1jobs.find_job(ctx)
     status = job.status(ctx.now_ms)
     if status == KILLING:
-        v1jobs.refuse(_checker(job), "delete", status)
+        v1jobs.refuse(Checker.of(job, v1jobs.INVALID), "delete", status)
     del ctx.state.jobs[job.id]
-    return _ok(job)
+    return v1jobs.ok(resource=job)
 
 
 @handler("UpdateVisualizationJobDescription")
 def update_description(ctx):
-    job = _job(ctx)
-    chk = _checker(job)
+    job = v1jobs.find_job(ctx)
+    chk = Checker.of(job, v1jobs.INVALID)
     job.desc = chk.string(chk.body(ctx.body), "job_desc", required=True, max_len=256)
-    return _ok(job)
+    return v1jobs.ok(resource=job)
 
 
 @handler("StopVisualizationJob")
 def stop_job(ctx):
-    job = _job(ctx)
+    job = v1jobs.find_job(ctx)
     status = job.status(ctx.now_ms)
     if status not in v1jobs.STOPPABLE:
-        v1jobs.refuse(_checker(job), "stop", status)
+        v1jobs.refuse(Checker.of(job, v1jobs.INVALID), "stop", status)
     job.run.interrupt(ctx.now_ms, _progress(ctx, "visualization_jobs_stop", STOP))
-    return _ok(job)
+    return v1jobs.ok(resource=job)
 
 
 @handler("RestartVisualizationJob")
 def restart_job(ctx):
-    job = _job(ctx)
+    job = v1jobs.find_job(ctx)
     status = job.status(ctx.now_ms)
     if status in v1jobs.ACTIVE:
-        v1jobs.refuse(_checker(job), "resubmit", status)
+        v1jobs.refuse(Checker.of(job, v1jobs.INVALID), "resubmit", status)
     job.run.restart(_progress(ctx, "visualization_jobs_restart", RESTART))
-    return _ok(job)
+    return v1jobs.ok(resource=job)
 
 
 @handler("ListVisualizationJobs")
 def list_jobs(ctx):
-    chk = v1jobs.checker()
     now = ctx.now_ms
-    jobs = list(ctx.state.jobs.values())
-    status = v1jobs.query_status(ctx.query, chk)
-    if status is not None:
-        jobs = [j for j in jobs if j.status(now) == status]
     sort_keys = {
         "job_id": lambda j: j.id,
         "job_name": lambda j: (j.name, j.id),
@@ -206,18 +187,15 @@ def list_jobs(ctx):
         "duration": lambda j: (j.run.duration(now), j.id),
         "create_time": lambda j: (j.created_ms, j.id),
     }
-    total, page = v1jobs.list_page(jobs, ctx.query, chk, sort_keys=sort_keys,
-                                   default_sort="job_id", name_of=lambda j: j.name,
-                                   search_max=100)
-    held = len(ctx.state.jobs)
-    return v1jobs.ok({"job_total_count": total, "job_count_limit": max(0, v1jobs.QUOTA - held),
-                      "quotas": v1jobs.QUOTA, "jobs": [_view(j, now) for j in page]})
+    return v1jobs.list_jobs(ctx, status_of=lambda j: j.status(now), sort_keys=sort_keys,
+                            default_sort="job_id", view=lambda j: _view(j, now),
+                            search_max=100)
 
 
 @handler("ShowVisualizationJob")
 def show_job(ctx):
-    job = _job(ctx)
-    return _ok(job, _view(job, ctx.now_ms))
+    job = v1jobs.find_job(ctx)
+    return v1jobs.ok(_view(job, ctx.now_ms), resource=job)
 
 
 # -- lifecycle controls (/_sim/lifecycle) -----------------------------------------------------
