@@ -8,7 +8,8 @@ import pytest
 
 from simulator import catalog
 from simulator.generate.plan import stock_bucket
-from simulator.generate import engine, org, work as workmod
+from simulator.generate import engine, org
+from simulator.generate.work import common as workmod
 from simulator.generate import work_compute as wc
 
 START = 1_793_232_000_000

@@ -10,7 +10,8 @@ import pytest
 
 from simulator import catalog
 from simulator.generate.plan import stock_bucket
-from simulator.generate import engine, org, work as workmod, work_data as wd
+from simulator.generate import engine, org, work_data as wd
+from simulator.generate.work import common as workmod
 
 START_MS = 1_793_232_000_000  # a Monday, 00:00 UTC
 COVERED = (

@@ -13,7 +13,7 @@ from simulator.generate.engine import DAY_MS, HOUR_MS, Actor, Label
 from simulator.generate.org import CLI_AGENTS
 from simulator.generate.work_compute import notebook_body
 from simulator.generate.work_data import pool_body
-from simulator.generate.work import MINUTE
+from simulator.generate.work.common import MINUTE
 from simulator.identity.accounts import Credential
 
 ATTACKER_AGENT = "python-requests/2.32.3"

@@ -20,7 +20,7 @@ outcome (completed | failed | stopped), ci (the CI robot's smoke jobs: never idl
 from __future__ import annotations
 
 from simulator.generate.engine import DAY_MS, DWELL, HOUR_MS
-from simulator.generate.work import HOUR, MINUTE
+from simulator.generate.work.common import HOUR, MINUTE
 
 DEVENV, NOTEBOOK, TRAINING_V1 = "devenv", "notebook", "training_v1"
 TRAINING_CONFIG, VISUALIZATION, TRAINING_V2 = "training_config", "visualization", "training_v2"

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import base64
 
-from simulator.generate.work import HOUR, LABELS, MINUTE
+from simulator.generate.work.common import HOUR, LABELS, MINUTE
 from simulator.generate.work_compute import TRAINING_V2
 
 MISTAKE_RATE = 0.03  # how often a person slips (a duplicate name, a wrong key): a 4xx warning
