@@ -3,8 +3,9 @@ the scenarios, laid out on the run's heap before it starts.
 
 A person works on weekdays within their working hours (local time, from their persona), from
 the office network or from home, through their usual client; a few people look in at the
-weekend. Every team runs each module's CHORES once in the window, on one of its working days,
-so that an ordinary week covers every operation; its CI robot pushes around the clock.
+weekend. Every team runs each of the CHORES (work/__init__.py) once in the window, on one of
+its working days, so that an ordinary week covers every operation; its CI robot pushes around
+the clock.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import random
 
 from simulator.generate import engine
 from simulator.generate.engine import DAY_MS, HOUR_MS, Actor
+from simulator.generate.work import CHORES, ROUTINES
 from simulator.generate.work.common import (CODE, IMAGES, LABELS, MODEL_FILES, TEXTS,
                                             TRAIN_DATA, TeamWork)
 
@@ -20,12 +22,6 @@ ROUTINES_PER_DAY = {"admin": (1, 3), "ml-engineer": (3, 6), "data-labeller": (3,
                     "auditor": (0, 2), "ci-robot": (0, 0)}
 CI_PUSHES_PER_WORKING_HOUR = 2.0  # a team's CI robot, when no trace count is asked for
 CI_NIGHTLY_PUSHES = 3  # the nightly builds
-
-
-def modules():
-    """The workflow modules: each declares ROUTINES and CHORES (see work/common.py)."""
-    from simulator.generate import work_compute, work_data
-    return (work_data, work_compute)
 
 
 def bucket_of(organisation, team) -> str:
@@ -111,10 +107,7 @@ class Plan:
         return team.with_role(role) or team.with_role("ml-engineer")
 
     def _routines(self, role: str) -> list:
-        found = []
-        for module in modules():
-            found += module.ROUTINES.get(role, [])
-        return found
+        return list(ROUTINES.get(role, []))
 
     def _days_of(self, persona) -> engine.Task:
         """A person's working days: a few routines each, at times within their hours."""
@@ -151,8 +144,8 @@ class Plan:
         yield from workflow(actor, work, rng)
 
     def _chores(self, index: int, team) -> None:
-        """Every module's CHORES once, spread over the team's working days in the window."""
-        chores = [c for module in modules() for c in module.CHORES]
+        """Every one of the CHORES once, spread over the team's working days in the window."""
+        chores = CHORES
         rng = random.Random("%d-chores-%s" % (self.run.seed, team.name))
         lead = team.with_role("ml-engineer")[0]
         workdays = [d for d in self.days
@@ -173,11 +166,11 @@ class Plan:
     def _pushes(self, robot, team) -> engine.Task:
         """Pushes through working hours and nightly builds; with a trace count asked for, the
         pace is set (and reset after every push) so the window ends near that count."""
-        from simulator.generate import work_compute
+        from simulator.generate.work import training_v2
         rng = random.Random("%d-ci-%s" % (self.run.seed, robot.user.id))
         work = self.work[team.name]
         robots = sum(len(t.with_role("ci-robot")) for t in self.org.teams) or 1
-        per_push = work_compute.CI_PIPELINE_TRACES
+        per_push = training_v2.CI_PIPELINE_TRACES
         actor, actor_day = None, None
         while True:
             now = self.run.now_ms()
@@ -187,7 +180,7 @@ class Plan:
                 actor, actor_day = self.actor(robot, now, rng), now // DAY_MS
             # the pushes share the robot's random source and actor: thousands of pushes a
             # day, and a fresh Random costs more than the push's own bookkeeping
-            self.run.spawn(now, work_compute.ci_pipeline(actor, work, rng))
+            self.run.spawn(now, training_v2.ci_pipeline(actor, work, rng))
             yield self._next_push_s(robot, now, rng, robots, per_push)
 
     def _next_push_s(self, robot, now: int, rng, robots: int, per_push: int) -> float:

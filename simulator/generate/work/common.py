@@ -1,22 +1,20 @@
 """What a team's workflows share: its OBS bucket with the files they read, the resources they
-have made and not yet deleted, and names that do not collide.
+have made and not yet deleted, names that do not collide, and the small steps of every family
+(a call in the team's project, a slip, a wait with a person's slack).
 
 A workflow is a generator function ``workflow(actor, work, rng)`` that makes calls through
 ``actor.call(...)`` and yields the seconds to wait before its next step (see engine.py). It
 registers what it creates in ``work`` and forgets what it deletes, so other workflows and the
-scenarios only ever use resources that exist. Modules of workflows (work_*.py) declare:
-
-- ``ROUTINES``: {persona role: [(weight, workflow), ...]}: a person's day is a few of these,
-  drawn by weight;
-- ``CHORES``: workflows each team runs once in every generated window (on one of its working
-  days): together with the routines they make sure every operation the module covers is
-  traced at least once a week.
+scenarios only ever use resources that exist. The planner draws them from the tables in
+work/__init__.py.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+
+from simulator.generate.engine import DAY_MS, DWELL, HOUR_MS
 
 MINUTE = 60.0
 HOUR = 3600.0
@@ -30,6 +28,14 @@ TRAIN_DATA = tuple("data/train/part-%05d.csv" % i for i in range(6))
 MODEL_FILES = ("models/base/model/config.json", "models/base/model/model.pth",
                "models/base/model/customize_service.py")
 OUTPUT_SLOTS = 6  # output folders are reused in turn: the objects in OBS stay bounded
+# names and folders are reused in turn, so that what the team leaves in OBS stays bounded
+WORK_SLOTS, NAME_CYCLE = 6, 100
+
+# what engineers write in names and descriptions
+MODELS = ("resnet50", "bert-base", "yolov5", "lstm-forecast", "xgb-ranker", "vit-small",
+          "wav2vec", "deepfm")
+NOTES = ("baseline", "tuned learning rate", "more epochs", "augmented data", "larger batch size",
+         "fixed data loader", "mixed precision", "retrained on new labels", "warmup schedule")
 
 
 @dataclass
@@ -105,3 +111,113 @@ class TeamWork:
     def oldest(self, kind: str) -> dict | None:
         """The first resource of a kind still registered and not busy (for clean-ups)."""
         return next((f for f in self.assets.get(kind, {}).values() if not f.get("busy")), None)
+
+
+# -- the steps every family takes ------------------------------------------------------------
+
+def call(actor, work, operation_id: str, body=None, **kw):
+    """A call in the team's project, whoever makes it (an admin's own project is the
+    region's main one)."""
+    return actor.call(operation_id, body, project_id=work.team.project.id, **kw)
+
+
+def counter(work, key: str) -> int:
+    """1, 2, 3, ... per team and key."""
+    return int(work.name("#" + key).rsplit("-", 1)[1])
+
+
+def cycled_name(work, prefix: str, kind: str, field: str = "name",
+                 cycle: int = NAME_CYCLE) -> str:
+    """prefix-N with N cycling below `cycle` (OBS paths named after it stay bounded), never
+    the name of a registered resource of the kind."""
+    taken = {f.get(field) for f in work.assets.get(kind, {}).values()}
+    while True:
+        name = "%s-%d" % (prefix, counter(work, prefix) % cycle)
+        if name not in taken:
+            return name
+
+
+def idle(work, kind: str, **match) -> list:
+    """Registered resources of a kind that nobody works on, oldest first."""
+    return [f for f in work.assets.get(kind, {}).values()
+            if not f.get("busy") and all(f.get(k) == v for k, v in match.items())]
+
+
+def taken_oldest(work, kind: str, **match) -> dict | None:
+    found = idle(work, kind, **match)
+    if found:
+        found[0]["busy"] = True
+        return found[0]
+    return None
+
+
+def reclaim(work, kind: str, facts: dict) -> bool:
+    """Take back a resource released during a long wait, if it is still there and free."""
+    if work.assets.get(kind, {}).get(facts["id"]) is not facts or facts.get("busy"):
+        return False
+    facts["busy"] = True
+    return True
+
+
+def reclaim_soon(work, kind: str, facts: dict, tries: int = 6):
+    """Wait (a while each time) until a released resource is free to take back; False when
+    it is gone or stays busy."""
+    for _ in range(tries):
+        if reclaim(work, kind, facts):
+            return True
+        if work.assets.get(kind, {}).get(facts["id"]) is not facts:
+            return False
+        yield 10 * MINUTE
+    return False
+
+
+def slipped(rng, rate: float) -> bool:
+    """Whether the person makes a small mistake this time (at the family's MISTAKE_RATE;
+    always draws: runs stay aligned)."""
+    return rng.random() < rate
+
+
+def now_ms(actor) -> int:
+    return actor.run.now_ms()
+
+
+def past(dwell: str, rng) -> float:
+    """Seconds to wait for an asynchronous step to be over, with a person's slack."""
+    return DWELL[dwell] + rng.uniform(20, 90)
+
+
+def until(actor, at_ms: int, rng) -> float:
+    """Seconds to wait until at_ms has passed, with a person's slack."""
+    return max(0.0, (at_ms - now_ms(actor)) / 1000) + rng.uniform(30, 300)
+
+
+def hours_left(actor, rng, most: float) -> float:
+    """Hours until the person leaves today (their local work end, give or take), 1 to most."""
+    p = actor.persona
+    local_hour = (now_ms(actor) + p.utc_offset_h * HOUR_MS) % DAY_MS / HOUR_MS
+    return min(most, max(1.0, p.work_end_h - local_hour + rng.uniform(-0.5, 0.75)))
+
+
+def _live_name(work, kind: str, rng) -> str | None:
+    """The name of a resource of this kind that exists (busy or not), for a duplicate-name slip."""
+    names = [f["name"] for f in work.assets.get(kind, {}).values()
+             if f.get("name") and not f.get("ci")]
+    return rng.choice(names) if names else None
+
+
+def try_duplicate(actor, work, rng, kind: str, operation: str, body: dict, key: tuple, *,
+                  rate: float) -> None:
+    """Now and then (at the family's mistake rate) the create is first sent with a name the
+    team already uses: refused."""
+    if not slipped(rng, rate):
+        return
+    taken = _live_name(work, kind, rng)
+    if taken is None:
+        return
+    holder = body
+    for k in key[:-1]:
+        holder = holder[k]
+    wanted = holder[key[-1]]
+    holder[key[-1]] = taken
+    actor.call(operation, body)
+    holder[key[-1]] = wanted
