@@ -54,17 +54,31 @@ def _delete_cluster(actor, work, cluster: dict) -> bool:
     return True
 
 
+def _oldest_or_new(actor, work, rng, kind: str, create):
+    """The team's oldest idle pool of the kind, taken; or, when it has none, None after a new
+    one is created (and released): that was the sitting's work."""
+    facts = taken_oldest(work, kind)
+    if facts is None:
+        made = yield from create(actor, work, rng)
+        if made is not None:
+            work.release(made)
+    return facts
+
+
+def _retiring(work, kind: str, most: int, roll: float, rate: float) -> bool:
+    """Whether the pool taken is deleted: half the time once the team holds `most` of the
+    kind, and at `rate` anyway."""
+    return (work.count(kind) >= most and roll < 0.5) or roll < rate
+
+
 def size_cluster(actor, work, rng):
     """Someone sizes the team's dedicated pool to the week's load: creates one, adds nodes
     before a big run, gives them back after, deletes a pool no longer needed."""
-    cluster = taken_oldest(work, "cluster")
+    cluster = yield from _oldest_or_new(actor, work, rng, "cluster", _create_cluster)
     if cluster is None:
-        cluster = yield from _create_cluster(actor, work, rng)
-        if cluster is not None:
-            work.release(cluster)
         return
     roll = rng.random()
-    if (work.count("cluster") >= MAX_CLUSTERS and roll < 0.5) or roll < 0.15:
+    if _retiring(work, "cluster", MAX_CLUSTERS, roll, 0.15):
         if not _delete_cluster(actor, work, cluster):
             work.release(cluster)
         return
@@ -138,14 +152,11 @@ def _delete_pool(actor, work, pool: dict) -> None:
 def manage_pool(actor, work, rng):
     """Someone manages the team's v2 pool: creates one, looks at it and resizes it, deletes
     one no longer needed."""
-    pool = taken_oldest(work, "pool")
+    pool = yield from _oldest_or_new(actor, work, rng, "pool", _create_pool)
     if pool is None:
-        pool = yield from _create_pool(actor, work, rng)
-        if pool is not None:
-            work.release(pool)
         return
     roll = rng.random()
-    if (work.count("pool") >= MAX_POOLS and roll < 0.5) or roll < 0.1:
+    if _retiring(work, "pool", MAX_POOLS, roll, 0.1):
         _delete_pool(actor, work, pool)
         return
     _scale_pool(actor, work, pool, max(1, pool["nodes"] + rng.choice((-1, 1, 2))),
