@@ -8,15 +8,12 @@ import random
 import pytest
 
 from simulator import catalog
-from simulator.generate.plan import stock_bucket
 from simulator.generate import engine, org
-from simulator.generate.work import common as workmod
 from simulator.generate.work import devenviron, notebooks, training_v1, training_v2
-from tests.generate_work import mistake_rate, tables_of
+from tests.generate_work import START_MS as START, OneTeam, mistake_rate, tables_of
 
 FAMILIES = (devenviron, notebooks, training_v1, training_v2)
 ROUTINES, CHORES = tables_of(FAMILIES)
-START = 1_793_232_000_000
 HOUR_MS = engine.HOUR_MS
 COVERED = (
     "CreateDevEnvInstance", "StartDevEnvInstance", "StopDevEnvInstance", "DeleteDevEnvInstance",
@@ -38,17 +35,9 @@ DELETES = {"DeleteDevEnvInstance", "DeleteNotebook", "DeleteTrainingJob",
            "BatchDeleteTrainingJobs"}
 
 
-class Harness:
+class Harness(OneTeam):
     def __init__(self, seed=7, days=2):
-        self.org = org.build(7, 1)
-        self.records = []
-        self.run = engine.Run(self.org, seed=seed, start_ms=START,
-                              end_ms=START + days * engine.DAY_MS,
-                              emit=lambda rec, label: self.records.append(rec))
-        self.team = self.org.teams[0]
-        bucket = "t-" + self.team.name + "-data"
-        stock_bucket(self.run.sim, bucket)  # the files the planner gives every team
-        self.work = workmod.TeamWork(self.team, bucket)
+        super().__init__(7, seed, days)
 
     def actor(self, role="ml-engineer", i=0, via="api"):
         person = self.team.with_role(role)[i]

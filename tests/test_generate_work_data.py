@@ -10,16 +10,13 @@ import random
 import pytest
 
 from simulator import catalog
-from simulator.generate.plan import stock_bucket
 from simulator.generate import engine, org
 from simulator.generate.work import (authorizations, datasets, labelling, models, pools,
                                      services, services_v2, training_v2)
-from simulator.generate.work import common as workmod
-from tests.generate_work import mistake_rate, tables_of
+from tests.generate_work import START_MS, OneTeam, mistake_rate, tables_of
 
 FAMILIES = (datasets, labelling, models, services, services_v2, authorizations, pools)
 ROUTINES, CHORES = tables_of(FAMILIES)
-START_MS = 1_793_232_000_000  # a Monday, 00:00 UTC
 COVERED = (
     "CreateDataset", "UpdateDataset", "DeleteDataset", "CreateDatasetVersion",
     "DeleteDatasetVersion", "SyncDataSource", "CreateExportTask", "CreateImportTask",
@@ -54,19 +51,11 @@ def clumsy(monkeypatch):
     mistake_rate(monkeypatch, FAMILIES, 1.0)
 
 
-class World:
+class World(OneTeam):
     """One team of a small organisation, its bucket filled, on a run of `days` days."""
 
     def __init__(self, seed: int = 7, days: int = 2):
-        self.org = org.build(seed, 1)
-        self.records = []
-        self.run = engine.Run(self.org, seed=seed, start_ms=START_MS,
-                              end_ms=START_MS + days * engine.DAY_MS,
-                              emit=lambda rec, label: self.records.append(rec))
-        self.team = self.org.teams[0]
-        bucket = "t-" + self.team.name + "-data"
-        stock_bucket(self.run.sim, bucket)  # the files the planner gives every team
-        self.work = workmod.TeamWork(self.team, bucket)
+        super().__init__(seed, seed, days)
         self.seed = seed
         self._actors = {}
 
