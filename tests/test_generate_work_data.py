@@ -1,18 +1,22 @@
-"""The data and serving workflows of the generator (simulator/generate/work_data.py), run on a
-small organisation against the real handlers: every operation the module covers is traced
-once a window by the chores, calls meant to succeed are rated normal and slips are 4xx
-warnings, no resource is used outside its life, runs repeat by seed, and what a team keeps
-stays bounded however long the run."""
+"""The data and serving workflows of the generator (simulator/generate/work/: datasets,
+labelling, models, services, services_v2, authorizations and pools), run on a small
+organisation against the real handlers: every operation these families cover is traced once
+a window by the chores, calls meant to succeed are rated normal and slips are 4xx warnings,
+no resource is used outside its life, runs repeat by seed, and what a team keeps stays
+bounded however long the run."""
 
 import random
 
 import pytest
 
 from simulator import catalog
-from simulator.generate.plan import stock_bucket
-from simulator.generate import engine, org, work as workmod, work_data as wd
+from simulator.generate import engine, org
+from simulator.generate.work import (authorizations, datasets, labelling, models, pools,
+                                     services, services_v2, training_v2)
+from tests.generate_work import START_MS, OneTeam, mistake_rate, tables_of
 
-START_MS = 1_793_232_000_000  # a Monday, 00:00 UTC
+FAMILIES = (datasets, labelling, models, services, services_v2, authorizations, pools)
+ROUTINES, CHORES = tables_of(FAMILIES)
 COVERED = (
     "CreateDataset", "UpdateDataset", "DeleteDataset", "CreateDatasetVersion",
     "DeleteDatasetVersion", "SyncDataSource", "CreateExportTask", "CreateImportTask",
@@ -39,27 +43,19 @@ LIFE = {"createDataset": "create", "deleteDataset": "delete", "addModel": "creat
 
 @pytest.fixture
 def careful(monkeypatch):
-    monkeypatch.setattr(wd, "MISTAKE_RATE", 0.0)
+    mistake_rate(monkeypatch, FAMILIES, 0.0)
 
 
 @pytest.fixture
 def clumsy(monkeypatch):
-    monkeypatch.setattr(wd, "MISTAKE_RATE", 1.0)
+    mistake_rate(monkeypatch, FAMILIES, 1.0)
 
 
-class World:
+class World(OneTeam):
     """One team of a small organisation, its bucket filled, on a run of `days` days."""
 
     def __init__(self, seed: int = 7, days: int = 2):
-        self.org = org.build(seed, 1)
-        self.records = []
-        self.run = engine.Run(self.org, seed=seed, start_ms=START_MS,
-                              end_ms=START_MS + days * engine.DAY_MS,
-                              emit=lambda rec, label: self.records.append(rec))
-        self.team = self.org.teams[0]
-        bucket = "t-" + self.team.name + "-data"
-        stock_bucket(self.run.sim, bucket)  # the files the planner gives every team
-        self.work = workmod.TeamWork(self.team, bucket)
+        super().__init__(seed, seed, days)
         self.seed = seed
         self._actors = {}
 
@@ -77,7 +73,7 @@ class World:
 
     def chores(self, day: int = 0) -> None:
         """The chores of a window, each started on the morning of `day` (09:00 UTC)."""
-        for i, (role, chore) in enumerate(wd.CHORES):
+        for i, (role, chore) in enumerate(CHORES):
             self.spawn(role, chore, START_MS + day * engine.DAY_MS + 9 * engine.HOUR_MS
                        + i * 60_000, ("chore", day, i))
 
@@ -85,7 +81,7 @@ class World:
         """Routines drawn by weight, at working hours, for each role on each day."""
         draw = random.Random("routines-%d" % self.seed)
         for day in days:
-            for role, choices in wd.ROUTINES.items():
+            for role, choices in ROUTINES.items():
                 weights = [w for w, _ in choices]
                 for n in range(per_role_day):
                     workflow = draw.choices([f for _, f in choices], weights)[0]
@@ -105,11 +101,11 @@ def _names(records) -> set:
 # -- the module's shape ---------------------------------------------------------------------------
 
 def test_chores_and_routines_name_org_roles():
-    assert all(role in org.ROLES and callable(fn) for role, fn in wd.CHORES)
-    for role, choices in wd.ROUTINES.items():
+    assert all(role in org.ROLES and callable(fn) for role, fn in CHORES)
+    for role, choices in ROUTINES.items():
         assert role in org.ROLES
         assert all(isinstance(w, int) and w > 0 and callable(fn) for w, fn in choices)
-    assert "auditor" not in {role for role, _ in wd.CHORES}  # auditors only read
+    assert "auditor" not in {role for role, _ in CHORES}  # auditors only read
 
 
 # -- coverage and outcomes -----------------------------------------------------------------------
@@ -150,7 +146,7 @@ def test_slips_are_warnings_and_the_work_goes_on(clumsy):
     world.chores()
     world.routines(range(3), per_role_day=10)
     for i in range(6):  # services to reuse the name of
-        world.spawn("ml-engineer", wd.deploy_service,
+        world.spawn("ml-engineer", services.deploy_service,
                     START_MS + engine.DAY_MS + i * engine.HOUR_MS, ("deploy", i))
     records = world.go()
     slips = [r for r in records if r["trace_rating"] != "normal"]
@@ -214,7 +210,7 @@ def test_sensitive_dataset_is_registered_for_the_scenarios(careful):
     found = []
 
     def scenario(actor, work, rng):
-        found.append((yield from wd.sensitive_dataset(actor, work, rng)))
+        found.append((yield from datasets.sensitive_dataset(actor, work, rng)))
 
     world.run.spawn(START_MS, scenario(world.actor("ml-engineer"), world.work,
                                        random.Random(3)))
@@ -233,10 +229,10 @@ def test_models_come_from_completed_training_output(careful):
     output = world.work.output()
     for name in ("model/config.json", "model/model.pth"):
         world.run.sim.obs_files.write(output + name, b"{}")
-    world.work.add(wd.TRAINING_V2, "job-1", output=output, outcome="completed",
+    world.work.add(training_v2.TRAINING_V2, "job-1", output=output, outcome="completed",
                    ends_ms=START_MS - 1)
     for i in range(6):
-        world.spawn("ml-engineer", wd.import_model, START_MS + i * engine.HOUR_MS, i)
+        world.spawn("ml-engineer", models.import_model, START_MS + i * engine.HOUR_MS, i)
     records = world.go()
     sources = [r["request"] for r in records if r["trace_name"] == "addModel"]
     assert any(output + "model/" in s and '"source_job_id":"job-1"' in s for s in sources)
@@ -245,7 +241,7 @@ def test_models_come_from_completed_training_output(careful):
 
 def test_admin_works_in_the_team_project(careful):
     world = World(days=1)
-    world.spawn("admin", wd.access_keys_week, START_MS, "keys")
+    world.spawn("admin", authorizations.access_keys_week, START_MS, "keys")
     records = world.go()
     assert [r["trace_name"] for r in records] == ["addAkSk", "deleteAkSk", "addAkSk"]
     assert {r["project_id"] for r in records} == {world.team.project.id}
@@ -265,10 +261,11 @@ def test_what_a_team_keeps_stays_bounded(careful):
     world.routines(range(14), per_role_day=8)
     records = world.go()
     work = world.work
-    caps = {"dataset": wd.MAX_DATASETS, "model": wd.MAX_MODELS,
-            "conversion": wd.MAX_CONVERSIONS, "service": wd.MAX_SERVICES,
-            "service_v2": wd.MAX_INFER_SERVICES, "cluster": wd.MAX_CLUSTERS + 1,
-            "pool": wd.MAX_POOLS + 1, "authorization": len(wd._key_holders(work))}
+    caps = {"dataset": datasets.MAX_DATASETS, "model": models.MAX_MODELS,
+            "conversion": models.MAX_CONVERSIONS, "service": services.MAX_SERVICES,
+            "service_v2": services_v2.MAX_INFER_SERVICES, "cluster": pools.MAX_CLUSTERS + 1,
+            "pool": pools.MAX_POOLS + 1,
+            "authorization": len(authorizations._key_holders(work))}
     for kind, cap in caps.items():
         assert work.count(kind) <= cap, (kind, work.count(kind))
     # the simulator holds what the team's registry says, nothing left behind
@@ -283,10 +280,10 @@ def test_what_a_team_keeps_stays_bounded(careful):
     assert set(_state(world, "authorizations").authorizations) == set(
         work.assets.get("authorization", {}))
     for ds in _state(world, "datasets").datasets.values():
-        assert len(ds.versions) <= wd.MAX_VERSIONS + 1 and len(ds.samples) < 100
+        assert len(ds.versions) <= datasets.MAX_VERSIONS + 1 and len(ds.samples) < 100
     for facts in work.assets.get("dataset", {}).values():
-        assert len(facts["uploads"]) <= wd.MAX_UPLOADS
-        assert len(facts["extra"]) <= wd.MAX_EXTRA_LABELS + 2
+        assert len(facts["uploads"]) <= labelling.MAX_UPLOADS
+        assert len(facts["extra"]) <= labelling.MAX_EXTRA_LABELS + 2
     objects = len(world.run.sim.obs_files.objects(work.path("")))
     assert objects < 800, objects
     assert len(records) > 1000

@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass, field
 from simulator.generate import plan as planmod
 from simulator.generate.engine import DAY_MS, HOUR_MS, Actor, Label
 from simulator.generate.org import CLI_AGENTS
-from simulator.generate.work_compute import notebook_body
-from simulator.generate.work_data import pool_body
-from simulator.generate.work import MINUTE
+from simulator.generate.work.common import MINUTE
+from simulator.generate.work.notebooks import notebook_body
+from simulator.generate.work.pools import pool_body
 from simulator.identity.accounts import Credential
 
 ATTACKER_AGENT = "python-requests/2.32.3"
@@ -194,7 +194,7 @@ def _persistence(plan, rng) -> Instance:
 # -- exfiltration ----------------------------------------------------------------------------
 
 def _exfiltration(plan, rng) -> Instance:
-    from simulator.generate import work_data
+    from simulator.generate.work import datasets
     team = rng.choice(plan.org.teams)
     engineers = team.with_role("ml-engineer")
     insider, owner = engineers[0], engineers[-1]
@@ -208,7 +208,7 @@ def _exfiltration(plan, rng) -> Instance:
     def task():
         prep = Actor(plan.run, owner, address=owner.networks[0].address(rng))
         for _ in range(2):
-            yield from work_data.sensitive_dataset(prep, work, rng)
+            yield from datasets.sensitive_dataset(prep, work, rng)
         yield max(1.0, (start - plan.run.now_ms()) / 1000.0)
         actor = Actor(plan.run, insider, address=home.address(rng), via="api",
                       label=_label("exfiltration", insider, True, "export"))
@@ -230,7 +230,7 @@ def _exfiltration(plan, rng) -> Instance:
 # -- cryptomining ----------------------------------------------------------------------------
 
 def _cryptomining(plan, rng) -> Instance:
-    from simulator.generate import work_compute
+    from simulator.generate.work import training_v2
     team = rng.choice(plan.org.teams)
     actor_p = rng.choice(team.with_role("ml-engineer"))
     day = _day(plan, rng)
@@ -251,7 +251,7 @@ def _cryptomining(plan, rng) -> Instance:
         yield 20 * MINUTE
         actor.step("mining")
         for _ in range(rng.randint(2, 4)):
-            yield from work_compute.night_training(actor, work, rng, pool_id=pool)
+            yield from training_v2.night_training(actor, work, rng, pool_id=pool)
             yield rng.uniform(1, 5) * MINUTE
         actor.step("teardown")
         yield 2 * MINUTE
@@ -345,10 +345,10 @@ def _insider_cleanup(plan, rng) -> Instance:
     def morning():
         """The leaver's last ordinary work (unlabelled): so there is something to delete
         even in a window too short for the week to have made it."""
-        from simulator.generate import work_data
+        from simulator.generate.work import datasets, models
         prep = Actor(plan.run, leaver, address=address, via="api")
-        yield from work_data.curate_dataset(prep, work, rng)
-        yield from work_data.import_model(prep, work, rng)
+        yield from datasets.curate_dataset(prep, work, rng)
+        yield from models.import_model(prep, work, rng)
 
     plan.run.spawn(min(_at(leaver, day, 9.5), start - 3 * HOUR_MS), morning())
     plan.run.spawn(start, task())
@@ -359,7 +359,7 @@ def _insider_cleanup(plan, rng) -> Instance:
 # -- noisy-ci --------------------------------------------------------------------------------
 
 def _noisy_ci(plan, rng) -> Instance:
-    from simulator.generate import work_compute
+    from simulator.generate.work import training_v2
     team = rng.choice(plan.org.teams)
     robot = team.with_role("ci-robot")[0]
     day = _day(plan, rng)
@@ -372,7 +372,7 @@ def _noisy_ci(plan, rng) -> Instance:
         for _ in range(pushes):
             actor = Actor(plan.run, robot, address=address,
                           label=_label("noisy-ci", robot, False, "burst"))
-            plan.run.spawn(plan.run.now_ms(), work_compute.ci_pipeline(
+            plan.run.spawn(plan.run.now_ms(), training_v2.ci_pipeline(
                 actor, work, random.Random(rng.getrandbits(64))))
             yield rng.uniform(2, 20)
 
