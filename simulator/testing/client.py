@@ -14,7 +14,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlencode
 
 import orjson
 
@@ -22,8 +21,8 @@ import simulator
 from simulator.clock import Clock
 from simulator.cts.schema import FILTERS
 from simulator.faults import BYPASS_HEADER as BYPASS_FAULTS
-from simulator.identity import signing
 from simulator.identity.accounts import Directory
+from simulator.signed_client import InProcessTransport, SignedClient
 
 USER_AGENT = "modelarts-sim-pytest/%s" % simulator.__version__
 PAGE = 200  # ListTraces' largest page
@@ -111,21 +110,18 @@ class HttpTransport:
         self._http.close()
 
 
-class AppTransport:
+class AppTransport(InProcessTransport):
     """The in-process app: Flask's test client, no sockets."""
 
-    endpoint = "http://localhost"
-
     def __init__(self, app):
-        self.app = app
-        self.client = app.test_client()
+        super().__init__(app)
         self.sim = app.extensions["modelarts_sim"]
 
     def send(self, method: str, target: str, body: bytes = b"",
              headers: dict | None = None) -> SimResponse:
         from waitress.channel import ClientDisconnected
         try:
-            r = self.client.open(target, method=method, data=body, headers=headers or {})
+            r = super().send(method, target, body, headers)
         except ClientDisconnected:  # what a server would do: close without an answer
             raise SimulatorError("%s %s: the connection was dropped by an injected fault" % (
                 method, target.split("?")[0])) from None
@@ -304,6 +300,10 @@ class ModelArtsSim:
             raise LookupError("user %s's account %s has no project in region %s" % (
                 found.name, found.domain.name, region))
         self._project = project
+        cred = found.credentials[0]
+        self._signed = SignedClient(transport, cred.access_key, cred.secret_key,
+                                    project_id=project.id, user_agent=USER_AGENT,
+                                    clock=lambda: transport.now_ms())
 
     # -- who and where ------------------------------------------------------------------------
     @property
@@ -368,18 +368,8 @@ class ModelArtsSim:
                 signed: bool = True) -> SimResponse:
         """A call as this user: JSON body (or raw bytes), AK/SK-signed as huaweicloudsdkcore
         signs, dated by the simulator's clock. "{project_id}" in the path is the user's."""
-        path = path.replace("{project_id}", self.project_id)
-        qs = urlencode(query or {}, doseq=True)
-        target = path + ("?" + qs if qs else "")
-        data = raw if raw is not None else (orjson.dumps(body) if body is not None else b"")
-        out = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               "X-Project-Id": self.project_id}
-        out.update(headers or {})
-        if signed:
-            ak, sk = self.credentials
-            out = signing.sign(method, self._transport.endpoint + target, out, data, ak, sk,
-                               self._transport.now_ms())
-        return self._transport.send(method.upper(), target, data, out)
+        return self._signed.request(method, path, body, query=query, headers=headers,
+                                    raw=raw, signed=signed)
 
     def get(self, path: str, **kw) -> SimResponse:
         return self.request("GET", path, **kw)
