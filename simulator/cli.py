@@ -9,6 +9,7 @@ import sys
 
 import simulator
 from simulator.identity.accounts import AccountsError, Directory
+from simulator.sdk_env import env_lines
 from simulator.settings import AUTH_MODES, DEFAULT_PORT, Settings, SettingsError
 
 
@@ -107,19 +108,6 @@ def accounts(args) -> int:
             for c in u["credentials"]:
                 print("    AK %s  SK %s" % (c["access_key"], c["secret_key"]))
     return 0
-
-
-SDK_SERVICES = ("MODELARTS", "CTS", "IAM")
-
-
-def env_lines(endpoint: str, region: str, ak: str, sk: str) -> list[str]:
-    """The exports that make SDK code using with_region(...) talk to the simulator."""
-    suffix = region.upper().replace("-", "_")
-    lines = ["export HUAWEICLOUD_SDK_AK=%s" % ak, "export HUAWEICLOUD_SDK_SK=%s" % sk,
-             "export HUAWEICLOUD_SDK_IAM_ENDPOINT=%s" % endpoint]
-    lines += ["export HUAWEICLOUD_SDK_REGION_%s_%s=%s" % (svc, suffix, endpoint)
-              for svc in SDK_SERVICES]
-    return lines
 
 
 def env(args) -> int:

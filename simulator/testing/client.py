@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
 
 import orjson
 
 import simulator
-from simulator.clock import Clock
+from simulator.clock import Clock, iso_utc
 from simulator.cts.schema import FILTERS
 from simulator.faults import BYPASS_HEADER as BYPASS_FAULTS
 from simulator.identity.accounts import Directory
+from simulator.sdk_env import env_lines
 from simulator.signed_client import InProcessTransport, SignedClient
 
 USER_AGENT = "modelarts-sim-pytest/%s" % simulator.__version__
@@ -221,20 +221,12 @@ def _short(value, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def _when(ms) -> str:
-    try:
-        return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime(
-            "%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (ms % 1000)
-    except (TypeError, ValueError, OverflowError):
-        return str(ms)
-
-
 def _describe(record: dict) -> str:
     user = record.get("user")
     who = user.get("name") if isinstance(user, dict) else user
     return "%s on %s %r by %s at %s, code %s (trace_id %s)" % (
         record.get("trace_name"), record.get("resource_type"), record.get("resource_name"),
-        who, _when(record.get("time")), record.get("code"), record.get("trace_id"))
+        who, iso_utc(record.get("time")), record.get("code"), record.get("trace_id"))
 
 
 def _wanted(fields: dict) -> str:
@@ -343,8 +335,6 @@ class ModelArtsSim:
     @property
     def env(self) -> dict[str, str]:
         """The HUAWEICLOUD_SDK_* variables `modelarts-sim env` prints for this user."""
-        from simulator.cli import env_lines
-
         if self.endpoint is None:
             raise RuntimeError("the in-process simulator has no endpoint for the SDK")
         ak, sk = self.credentials
