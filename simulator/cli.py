@@ -52,11 +52,11 @@ def main(argv=None) -> int:
     envp.add_argument("--user", default=None, help="whose AK/SK (default: the default user)")
     envp.add_argument("--accounts", help="accounts TOML file")
     envp.add_argument("--config", help="settings TOML file")
-    from simulator.cts import validation
+    from simulator import validate_command
     from simulator.generate import command as generate_command
     from simulator.testing import ctl
     generate_command.add_parser(sub)
-    validation.add_parser(sub)
+    validate_command.add_parser(sub)
     ctl.add_parser(sub)
     cov = sub.add_parser("coverage", help="print the coverage table (from the catalog)")
     cov.add_argument("--markdown", action="store_true", help="as docs/coverage.md holds it")
@@ -75,8 +75,8 @@ def main(argv=None) -> int:
             from simulator.testing import ctl
             return ctl.command(args)
         if args.command == "validate":
-            from simulator.cts import validation
-            return validation.command(args)
+            from simulator import validate_command
+            return validate_command.command(args)
         if args.command == "coverage":
             from simulator import coverage
             sys.stdout.write(coverage.markdown() if args.markdown else coverage.text())
