@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import orjson
 
 from simulator import catalog
+from simulator.cts.record import NORMAL, RATINGS
 
-RATINGS = ("normal", "warning", "incident")
 MANAGEMENT_TYPES = ("ApiCall", "ConsoleAction", "SystemAction")
 DATA_TYPES = ("ObsSDK", "ObsAPI")
 CALL_TYPES = frozenset({"ApiCall", "ConsoleAction", *DATA_TYPES})  # a caller with an address
@@ -289,10 +289,10 @@ class _RecordCheck:
         if status is None or rating not in RATINGS or trace_type not in CALL_TYPES:
             return
         threshold = min(self.rules.warning_min_status, self.rules.incident_min_status)
-        if status >= threshold and rating == "normal":
+        if status >= threshold and rating == NORMAL:
             self.fail("trace_rating", "a call answered %d is not rated normal (not from %d on)"
                       % (status, threshold))
-        elif status < threshold and rating != "normal":
+        elif status < threshold and rating != NORMAL:
             self.fail("trace_rating", "a call answered %d is rated normal (below %d), not %s"
                       % (status, threshold, rating))
 
