@@ -32,7 +32,7 @@ if str(REPO) not in sys.path:
 import orjson  # noqa: E402
 import requests  # noqa: E402
 
-from simulator.identity.signing import sign  # noqa: E402
+from simulator.signed_client import SessionTransport, SignedClient  # noqa: E402
 from tests.helpers import PROJECT_ID, USERS  # noqa: E402
 
 RESULTS_DIR = REPO / "bench" / "results"
@@ -170,22 +170,25 @@ CLIENTS = {"requests": requests.Session, "lean": LeanSession}
 
 # -- signed calls ----------------------------------------------------------------------------------
 
-class SignedCaller:
-    """Calls a simulator endpoint as the fixture admin, signed as huaweicloudsdkcore signs."""
+class SignedCaller(SignedClient):
+    """Calls a simulator endpoint over one session, as a fixture user, signed as
+    huaweicloudsdkcore signs and dated by the wall clock."""
 
-    def __init__(self, endpoint: str, user: str = "admin", project_id: str = PROJECT_ID):
-        self.endpoint = endpoint
-        self.project_id = project_id
-        self.ak, self.sk = USERS[user]["ak"], USERS[user]["sk"]
+    def __init__(self, endpoint: str, session, user: str = "admin",
+                 project_id: str = PROJECT_ID):
+        super().__init__(SessionTransport(endpoint, session), USERS[user]["ak"],
+                         USERS[user]["sk"], project_id=project_id, user_agent=USER_AGENT,
+                         clock=_wall_ms)
 
-    def call(self, session, method: str, path: str, body=None, expect: int = 200):
-        url = self.endpoint + path.replace("{project_id}", self.project_id)
-        data = orjson.dumps(body) if body is not None else b""
-        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-                   "X-Project-Id": self.project_id}
-        headers = sign(method, url, headers, data, self.ak, self.sk, time.time_ns() // 1_000_000)
-        return check(session.request(method, url, data=data, headers=headers), expect,
-                     method, url)
+    def call(self, method: str, path: str, body=None, expect: int = 200):
+        resp = self.request(method, path, body)
+        if resp.status_code != expect:
+            check(resp, expect, method, self.transport.endpoint + self.target(path))
+        return resp
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def check(resp, expect: int, method: str, url: str):

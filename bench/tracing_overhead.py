@@ -56,17 +56,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def label_step(caller: SignedCaller):
+def label_step(endpoint: str):
     """Per connection: a dataset of its own, then one new label per call."""
     def make_step(worker, session):
-        created = caller.call(session, "POST", "/v2/{project_id}/datasets",
+        caller = SignedCaller(endpoint, session)
+        created = caller.call("POST", "/v2/{project_id}/datasets",
                               dataset_body("bench-%d-%d" % (worker, next(UNIQUE))), expect=201)
         path = LABELS_PATH % created.json()["dataset_id"]
 
         def step() -> int:
             body = {"labels": [{"name": "label-%d" % next(UNIQUE), "type": 0,
                                 "property": {"@modelarts:color": "#3399ff"}}]}
-            caller.call(session, "POST", path, body, expect=200)
+            caller.call("POST", path, body, expect=200)
             return 1
         return step
     return make_step
@@ -88,7 +89,7 @@ def run(args, client: str) -> dict:
         windows = []
         for label in alternating(("traced", "untraced"), args.rounds):
             server = servers[label]
-            w = measure_quietly(label, server, label_step(SignedCaller(server.endpoint)),
+            w = measure_quietly(label, server, label_step(server.endpoint),
                                 retries=args.retries, connections=args.connections,
                                 warmup_s=args.warmup, seconds=args.seconds, client=client)
             print("  %-8s %-9s %8.1f calls/s  server %6.0f us/call  client %6.0f us/call"

@@ -70,15 +70,15 @@ def moto_step(endpoint: str):
 
 def simulator_step(endpoint: str):
     """createDataset then deleteDataset, a new dataset name each time: two traces."""
-    caller = SignedCaller(endpoint)
-
     def make_step(worker, session):
+        caller = SignedCaller(endpoint, session)
+
         def step() -> int:
             name = "bench-%d-%d" % (worker, next(UNIQUE))
-            created = caller.call(session, "POST", "/v2/{project_id}/datasets",
-                                  dataset_body(name), expect=201)
-            caller.call(session, "DELETE",
-                        "/v2/{project_id}/datasets/" + created.json()["dataset_id"], expect=204)
+            created = caller.call("POST", "/v2/{project_id}/datasets", dataset_body(name),
+                                  expect=201)
+            caller.call("DELETE", "/v2/{project_id}/datasets/" + created.json()["dataset_id"],
+                        expect=204)
             return 2
         return step
     return make_step

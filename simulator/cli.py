@@ -9,6 +9,7 @@ import sys
 
 import simulator
 from simulator.identity.accounts import AccountsError, Directory
+from simulator.sdk_env import env_lines
 from simulator.settings import (AUTH_MODES, DEFAULT_PORT, LIFECYCLE_MODES, Settings,
                                 SettingsError)
 
@@ -52,11 +53,11 @@ def main(argv=None) -> int:
     envp.add_argument("--user", default=None, help="whose AK/SK (default: the default user)")
     envp.add_argument("--accounts", help="accounts TOML file")
     envp.add_argument("--config", help="settings TOML file")
-    from simulator.cts import validation
+    from simulator import validate_command
     from simulator.generate import command as generate_command
     from simulator.testing import ctl
     generate_command.add_parser(sub)
-    validation.add_parser(sub)
+    validate_command.add_parser(sub)
     ctl.add_parser(sub)
     cov = sub.add_parser("coverage", help="print the coverage table (from the catalog)")
     cov.add_argument("--markdown", action="store_true", help="as docs/coverage.md holds it")
@@ -75,8 +76,8 @@ def main(argv=None) -> int:
             from simulator.testing import ctl
             return ctl.command(args)
         if args.command == "validate":
-            from simulator.cts import validation
-            return validation.command(args)
+            from simulator import validate_command
+            return validate_command.command(args)
         if args.command == "coverage":
             from simulator import coverage
             sys.stdout.write(coverage.markdown() if args.markdown else coverage.text())
@@ -108,19 +109,6 @@ def accounts(args) -> int:
             for c in u["credentials"]:
                 print("    AK %s  SK %s" % (c["access_key"], c["secret_key"]))
     return 0
-
-
-SDK_SERVICES = ("MODELARTS", "CTS", "IAM")
-
-
-def env_lines(endpoint: str, region: str, ak: str, sk: str) -> list[str]:
-    """The exports that make SDK code using with_region(...) talk to the simulator."""
-    suffix = region.upper().replace("-", "_")
-    lines = ["export HUAWEICLOUD_SDK_AK=%s" % ak, "export HUAWEICLOUD_SDK_SK=%s" % sk,
-             "export HUAWEICLOUD_SDK_IAM_ENDPOINT=%s" % endpoint]
-    lines += ["export HUAWEICLOUD_SDK_REGION_%s_%s=%s" % (svc, suffix, endpoint)
-              for svc in SDK_SERVICES]
-    return lines
 
 
 def env(args) -> int:

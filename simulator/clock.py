@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timezone
 
 
 class Clock:
@@ -63,3 +64,12 @@ class Clock:
 
     def state(self) -> dict:
         return {"now": self.now_ms(), "frozen": self.frozen}
+
+
+def iso_utc(ms) -> str:
+    """An instant in epoch ms as 2026-11-18T11:06:40.000Z; what is not one, as its text."""
+    try:
+        return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (ms % 1000)
+    except (TypeError, ValueError, OverflowError):
+        return str(ms)

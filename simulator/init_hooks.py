@@ -24,14 +24,13 @@ import sys
 import tomllib
 import traceback
 from pathlib import Path
-from urllib.parse import urlencode
 
 import orjson
 
 import simulator
 from simulator import snapshot
-from simulator.identity import signing
 from simulator.settings import SettingsError
+from simulator.signed_client import InProcessTransport, SignedClient
 
 USER_AGENT = "modelarts-sim-init/%s" % simulator.__version__
 SUFFIXES = (".json", ".toml", ".py")
@@ -133,7 +132,7 @@ class HookClient:
         self.sim = app.extensions["modelarts_sim"]
         self.user = user
         self.origin = origin
-        self._http = app.test_client()
+        self._transport = InProcessTransport(app)
 
     def _identity(self, user_name: str | None, project: str | None):
         directory = self.sim.directory
@@ -164,22 +163,19 @@ class HookClient:
         path = path.replace("{project_id}", home.id if home else "").replace(
             "{domain_id}", account_user.domain.id).replace(
             "{region}", home.region if home else self.sim.settings.region)
-        qs = urlencode({k: _text(v) for k, v in (query or {}).items()}, doseq=True)
-        target = path + ("?" + qs if qs else "")
+        query = {k: _text(v) for k, v in (query or {}).items()}
         data = b"" if body is None else (body.encode() if isinstance(body, str)
                                          else orjson.dumps(body))
-        base = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
-        if home is not None:
-            base["X-Project-Id"] = home.id
-        base.update({str(k): str(v) for k, v in (headers or {}).items()})
-        signed = signing.sign(method, "http://localhost" + target, base, data,
-                              cred.access_key, cred.secret_key, self.sim.clock.now_ms())
-        resp = self._http.open(target, method=method, data=data, headers=signed)
+        client = SignedClient(self._transport, cred.access_key, cred.secret_key,
+                              project_id=home.id if home else None, user_agent=USER_AGENT,
+                              clock=self.sim.clock.now_ms)
+        resp = client.request(method, path, query=query, raw=data,
+                              headers={str(k): str(v) for k, v in (headers or {}).items()})
         if check and resp.status_code >= 400:
             text = resp.get_data(as_text=True)
             raise StartError("init hook %s, %s (%s %s as %s) answered %d: %s" % (
-                self.origin, where, method, target, account_user.name, resp.status_code,
-                text if len(text) <= 500 else text[:500] + "..."))
+                self.origin, where, method, client.target(path, query), account_user.name,
+                resp.status_code, text if len(text) <= 500 else text[:500] + "..."))
         return resp
 
     def run(self, spec: dict, where: str):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 
 import orjson
 
+from simulator import signed_client
 from simulator.identity import signing
 from simulator.obs.files import split
 
@@ -32,45 +32,26 @@ FROZEN_MS = 1_795_000_000_000  # 2026-11-18T11:06:40Z: tests run on a frozen clo
 USER_AGENT = "modelarts-sim-tests/1.0"
 
 
-class SignedClient:
-    """Calls the in-process app the way huaweicloudsdkcore would: AK/SK-signed JSON."""
+class SignedClient(signed_client.SignedClient):
+    """Calls the in-process app the way huaweicloudsdkcore would: AK/SK-signed JSON, dated by
+    the app's (frozen) clock; werkzeug's responses (.json, .status_code)."""
 
     def __init__(self, app, user="admin", project_id=PROJECT_ID):
         self.app = app
-        self.http = app.test_client()
         self.user = user
-        self.project_id = project_id
         self.sim = app.extensions["modelarts_sim"]
+        u = USERS[user]
+        super().__init__(signed_client.InProcessTransport(app), u["ak"], u["sk"],
+                         project_id=project_id, user_agent=USER_AGENT,
+                         clock=lambda: self.sim.clock.now_ms())
+        self.http = self.transport.client
 
     def as_user(self, user: str) -> "SignedClient":
         return SignedClient(self.app, user, self.project_id)
 
     def call(self, method: str, path: str, body=None, query: dict | None = None,
              headers: dict | None = None, raw: bytes | None = None):
-        path = path.replace("{project_id}", self.project_id)
-        qs = urlencode(query or {}, doseq=True)
-        url = "http://localhost" + path + ("?" + qs if qs else "")
-        data = raw if raw is not None else (orjson.dumps(body) if body is not None else b"")
-        base = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-                "X-Project-Id": self.project_id}
-        base.update(headers or {})
-        u = USERS[self.user]
-        signed = signing.sign(method, url, base, data, u["ak"], u["sk"],
-                              self.sim.clock.now_ms())
-        return self.http.open(path + ("?" + qs if qs else ""), method=method, data=data,
-                              headers=signed)
-
-    def get(self, path, **kw):
-        return self.call("GET", path, **kw)
-
-    def post(self, path, body=None, **kw):
-        return self.call("POST", path, body, **kw)
-
-    def put(self, path, body=None, **kw):
-        return self.call("PUT", path, body, **kw)
-
-    def delete(self, path, **kw):
-        return self.call("DELETE", path, **kw)
+        return self.request(method, path, body, query=query, headers=headers, raw=raw)
 
     def traces(self, **query) -> list[dict]:
         query.setdefault("limit", 200)

@@ -21,7 +21,7 @@ from huaweicloudsdkcts.v3.region.cts_region import CtsRegion
 from huaweicloudsdkmodelarts.v1 import ModelArtsClient
 from huaweicloudsdkmodelarts.v1.region.modelarts_region import ModelArtsRegion
 
-from simulator.cli import env_lines
+from simulator.sdk_env import env_lines
 from tests.helpers import PROJECT_ID, USERS
 
 REGION = "cn-north-4"

@@ -7,7 +7,7 @@ import pytest
 from huaweicloudsdkcore.auth.credentials import Credentials
 from huaweicloudsdkcore.region.cache import EnvRegionCache
 
-from simulator.cli import env_lines
+from simulator.sdk_env import env_lines
 from tests.helpers import USERS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "sdk.md"

@@ -16,8 +16,8 @@ import orjson
 import pytest
 import requests
 
-from simulator import catalog
-from simulator.cts import validation
+from simulator import catalog, validate_command
+from simulator.cts import rules
 from simulator.cts.record import user_info
 from simulator.generate import Options, generate, org as orgmod
 from simulator.generate.command import parse_start
@@ -69,7 +69,7 @@ def test_records_are_in_time_order_and_valid(week):
     assert [r["time"] for r in records] == sorted(r["time"] for r in records)
     assert all(START <= r["time"] < START + 7 * 86_400_000 for r in records)
     assert result.summary.total == len(records)
-    problems = [(r["trace_id"], p) for r in records for p in validation.check_record(r)]
+    problems = [(r["trace_id"], p) for r in records for p in rules.check_record(r)]
     assert problems == []
 
 
@@ -216,7 +216,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path, fmt):
 def test_every_format_validates_and_holds_the_same_records(tmp_path_factory, fmt, week):
     out, result = run_week(tmp_path_factory, fmt, days=1, teams=1, seed=9, fmt=fmt,
                            scenarios=["privilege-probing"])
-    assert validation.validate_paths([str(out)], out=io.StringIO()) == 0
+    assert validate_command.validate_paths([str(out)], out=io.StringIO()) == 0
     jsonl_out, _ = run_week(tmp_path_factory, fmt + "-ref", days=1, teams=1, seed=9,
                             scenarios=["privilege-probing"])
     reference = read_jsonl(jsonl_out / "traces.jsonl")
@@ -246,7 +246,7 @@ def test_validate_catches_a_hand_broken_generated_record(week, tmp_path):
     (tmp_path / "t.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n"
                                                 for r in records[:10] + [broken]))
     out = io.StringIO()
-    assert validation.validate_paths([str(tmp_path)], out=out) == 1
+    assert validate_command.validate_paths([str(tmp_path)], out=out) == 1
     assert "t.jsonl:11:" in out.getvalue() and "trace_rating" in out.getvalue()
 
 

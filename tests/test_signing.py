@@ -23,6 +23,7 @@ from simulator.identity import signing
 from simulator.identity.accounts import Directory
 from simulator.identity.auth import AuthError, Authenticator, RawRequest
 from simulator.settings import Settings
+from simulator.signed_client import SessionTransport, SignedClient
 from tests.helpers import PROJECT_ID, USERS
 
 # -- the reference vector (cts-and-auth.md section 5.1) ---------------------------------------
@@ -527,3 +528,19 @@ def test_wrong_sk_over_http_is_refused(server):
                                         "verify aksk signature fail",
                            "request_id": resp.headers["X-Request-Id"]}
     assert server.sim.traces.count() == 0
+
+
+def test_signed_client_over_a_session(server):
+    """simulator.signed_client over HTTP, as the benchmarks use it: the server accepts it."""
+    admin = USERS["admin"]
+    with requests.Session() as session:
+        client = SignedClient(SessionTransport(server.endpoint, session), admin["ak"],
+                              admin["sk"], project_id=PROJECT_ID, user_agent="signed-client/1",
+                              clock=server.sim.clock.now_ms)
+        assert client.post("/v2/{project_id}/datasets", DATASET).status_code == 201
+        resp = client.get("/v3/{project_id}/traces", query={"limit": 10, "user": "admin"})
+        assert resp.status_code == 200, resp.text
+        assert [(t["trace_name"], t["user_agent"], t["project_id"])
+                for t in resp.json()["traces"]] == [
+            ("createDataset", "signed-client/1", PROJECT_ID)]
+        assert client.get("/v3/{project_id}/traces", signed=False).status_code == 401

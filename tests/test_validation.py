@@ -1,6 +1,7 @@
-"""`modelarts-sim validate` (simulator/cts/validation.py) and the CSV form of a trace
-(simulator/cts/csvform.py): what the simulator records is valid in every file form, and each
-hand-broken record, line or file is reported with the field named."""
+"""`modelarts-sim validate` (simulator/validate_command.py; its record rules are
+simulator/cts/rules.py) and the CSV form of a trace (simulator/cts/csvform.py): what the
+simulator records is valid in every file form, and each hand-broken record, line or file is
+reported with the field named."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import random
 import orjson
 import pytest
 
-from simulator.cts import csvform, validation
+from simulator import validate_command
+from simulator.cts import csvform, rules
 from simulator.cts.delivery import file_form
 from simulator.cts.record import build, user_info
 from simulator.settings import Settings
@@ -97,7 +99,7 @@ FORMS = {
 
 def run(*paths, **options) -> tuple[int, str]:
     out = io.StringIO()
-    code = validation.validate_paths([str(p) for p in paths], out, **options)
+    code = validate_command.validate_paths([str(p) for p in paths], out, **options)
     return code, out.getvalue()
 
 
@@ -111,8 +113,8 @@ def test_simulator_records_are_valid_in_every_file_form(tmp_path, records, name)
 
 def test_each_record_alone_has_no_violation(records):
     for record in records:
-        assert validation.check_record(record) == []
-        assert validation.check_record(file_form(record, Settings(
+        assert rules.check_record(record) == []
+        assert rules.check_record(file_form(record, Settings(
             trace_file_code="int", trace_file_user="string")), file_form=True) == []
 
 
@@ -162,9 +164,9 @@ def test_a_data_trace_of_another_accounts_read_is_valid(tmp_path):
                                resource_type="object", service_type="OBS", read_only=True,
                                trace_type="ObsSDK", event_type="data", tracker_name="t1"))
     record["domain_id"] = "0" * 32  # the owner; user.domain is the caller's
-    assert validation.check_record(record) == []
+    assert rules.check_record(record) == []
     management = dict(record, event_type="system", tracker_name="system", trace_type="ApiCall")
-    assert ("user.domain.id" in dict(validation.check_record(management)))
+    assert ("user.domain.id" in dict(rules.check_record(management)))
 
 
 def test_renamed_traces_are_valid_with_the_same_overrides(tmp_path):
@@ -364,44 +366,44 @@ BROKEN = {
 @pytest.mark.parametrize("case", BROKEN)
 def test_a_broken_record_is_caught_with_its_field(case):
     make, expected = BROKEN[case]
-    assert validation.check_record(make()) == expected
+    assert rules.check_record(make()) == expected
 
 
 def test_plain_text_bodies_and_other_services_are_fine():
-    assert validation.check_record(_with(_record(), request="name=flowers",
+    assert rules.check_record(_with(_record(), request="name=flowers",
                                          response="OK")) == []
     other = _with(_record(), service_type="ECS", trace_name="createServer",
                   resource_type="ecs", operation_id="NovaCreateServers")
-    assert validation.check_record(other) == []  # no catalog for ECS: schema checks only
+    assert rules.check_record(other) == []  # no catalog for ECS: schema checks only
 
 
 def test_the_file_form_takes_a_numeric_code_and_user_text():
     record = _with(_record(), code=201, user=orjson.dumps(_record()["user"]).decode())
-    assert validation.check_record(record, file_form=True) == []
-    assert validation.check_record(record) == [
+    assert rules.check_record(record, file_form=True) == []
+    assert rules.check_record(record) == [
         ("code", "must be a string (a number only in trace files), not 201"),
         ("user", "must be an object, not string")]
-    assert validation.check_record(_with(_record(), user="{nope"), file_form=True) == [
+    assert rules.check_record(_with(_record(), user="{nope"), file_form=True) == [
         ("user", "must be an object or its JSON text, not text that does not parse")]
 
 
 def test_a_system_action_has_any_rating_and_maybe_no_user():
     record = _with(_record(), trace_type="SystemAction", source_ip="", trace_rating="warning",
                    code="200", user=None)
-    assert validation.check_record(record) == []
+    assert rules.check_record(record) == []
 
 
 def test_rating_thresholds_are_parameters():
     record = _with(_record(), code="404", trace_rating="normal")
-    assert validation.check_record(record, warning_min_status=450) == []
-    assert validation.check_record(record, warning_min_status=450, incident_min_status=404) == [
+    assert rules.check_record(record, warning_min_status=450) == []
+    assert rules.check_record(record, warning_min_status=450, incident_min_status=404) == [
         ("trace_rating", "a call answered 404 is not rated normal (not from 404 on)")]
 
 
 def test_every_violation_of_a_record_is_reported():
     record = _with(_without(_record(), "trace_name"), trace_rating="bad", time="now",
                    source_ip="localhost", project_id="x")
-    assert validation.check_record(record) == [
+    assert rules.check_record(record) == [
         ("trace_name", "missing"),
         ("time", "must be an integer, not string"),
         ("trace_rating", "must be one of normal, warning, incident, not 'bad'"),
@@ -546,7 +548,7 @@ def test_exit_codes(tmp_path, records):
 # -- hostile input --------------------------------------------------------------------------------
 
 def test_huge_lines_are_reported_not_read(tmp_path, records, monkeypatch):
-    monkeypatch.setattr(validation, "MAX_LINE_BYTES", 4096)
+    monkeypatch.setattr(validate_command, "MAX_LINE_BYTES", 4096)
     path = tmp_path / "t.jsonl"
     path.write_bytes(b'{"trace_id": "' + b"x" * 50_000 + b'"}\n' + orjson.dumps(records[0])
                      + b"\n" + b"y" * 9000)
@@ -595,7 +597,7 @@ def test_random_values_in_every_field_never_raise():
         for key in rng.sample(sorted(base["user"]), rng.randint(0, 3)):
             if isinstance(record.get("user"), dict):
                 record["user"][key] = rng.choice(values)
-        found = validation.check_record(record, file_form=rng.random() < 0.5)
+        found = rules.check_record(record, file_form=rng.random() < 0.5)
         assert all(isinstance(f, str) and isinstance(m, str) for f, m in found)
 
 
@@ -616,8 +618,8 @@ def test_hostile_csv(tmp_path):
 
 def _command(argv) -> int:
     parser = argparse.ArgumentParser(prog="modelarts-sim")
-    validation.add_parser(parser.add_subparsers(dest="command", required=True))
-    return validation.command(parser.parse_args(["validate", *argv]))
+    validate_command.add_parser(parser.add_subparsers(dest="command", required=True))
+    return validate_command.command(parser.parse_args(["validate", *argv]))
 
 
 def test_command_quiet_and_max_errors(tmp_path, capsys):

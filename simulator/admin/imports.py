@@ -38,7 +38,7 @@ def add_accounts():
 
 @blueprint.post("/traces")
 def add_traces():
-    from simulator.cts.validation import check_record
+    from simulator.cts.rules import check_record
     try:
         records = orjson.loads(request.get_data())
     except orjson.JSONDecodeError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from simulator import catalog
+from simulator.cts.record import RATINGS
 from simulator.cts.store import FILTERS
 from simulator.errors import ApiError
 from simulator.querystring import query_int
@@ -16,7 +17,6 @@ DAY_MS = 86_400_000
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 10
 TRACE_TYPES = ("system", "data")
-RATINGS = ("normal", "warning", "incident")
 _INTEGER = re.compile(r"^-?[0-9]{1,18}$")  # plain decimal that fits SQLite's 64-bit integers
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
+NORMAL, WARNING, INCIDENT = "normal", "warning", "incident"
+RATINGS = (NORMAL, WARNING, INCIDENT)  # a trace_rating, by rising severity
 MASK = "******"
 _SECRET_KEYS = ("password", "secret", "token", "adminpass", "private_key", "passwd")
 _SECRET_EXACT = {"sk", "secret_key", "securitytoken", "security_token", "credential_secret"}
@@ -57,10 +59,10 @@ class TraceInput:
 
 def rating_for(status: int, warning_min: int = 400, incident_min: int = 500) -> str:
     if status >= incident_min:
-        return "incident"
+        return INCIDENT
     if status >= warning_min:
-        return "warning"
-    return "normal"
+        return WARNING
+    return NORMAL
 
 
 def user_info(user, domain, access_key_id: str | None, *, temporary: bool = False,

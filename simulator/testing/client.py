@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlencode
 
 import orjson
 
 import simulator
-from simulator.clock import Clock
+from simulator.clock import Clock, iso_utc
 from simulator.cts.schema import FILTERS
 from simulator.faults import BYPASS_HEADER as BYPASS_FAULTS
-from simulator.identity import signing
 from simulator.identity.accounts import Directory
+from simulator.sdk_env import env_lines
+from simulator.signed_client import InProcessTransport, SignedClient
 
 USER_AGENT = "modelarts-sim-pytest/%s" % simulator.__version__
 PAGE = 200  # ListTraces' largest page
@@ -111,21 +110,18 @@ class HttpTransport:
         self._http.close()
 
 
-class AppTransport:
+class AppTransport(InProcessTransport):
     """The in-process app: Flask's test client, no sockets."""
 
-    endpoint = "http://localhost"
-
     def __init__(self, app):
-        self.app = app
-        self.client = app.test_client()
+        super().__init__(app)
         self.sim = app.extensions["modelarts_sim"]
 
     def send(self, method: str, target: str, body: bytes = b"",
              headers: dict | None = None) -> SimResponse:
         from waitress.channel import ClientDisconnected
         try:
-            r = self.client.open(target, method=method, data=body, headers=headers or {})
+            r = super().send(method, target, body, headers)
         except ClientDisconnected:  # what a server would do: close without an answer
             raise SimulatorError("%s %s: the connection was dropped by an injected fault" % (
                 method, target.split("?")[0])) from None
@@ -225,20 +221,12 @@ def _short(value, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def _when(ms) -> str:
-    try:
-        return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime(
-            "%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (ms % 1000)
-    except (TypeError, ValueError, OverflowError):
-        return str(ms)
-
-
 def _describe(record: dict) -> str:
     user = record.get("user")
     who = user.get("name") if isinstance(user, dict) else user
     return "%s on %s %r by %s at %s, code %s (trace_id %s)" % (
         record.get("trace_name"), record.get("resource_type"), record.get("resource_name"),
-        who, _when(record.get("time")), record.get("code"), record.get("trace_id"))
+        who, iso_utc(record.get("time")), record.get("code"), record.get("trace_id"))
 
 
 def _wanted(fields: dict) -> str:
@@ -304,6 +292,10 @@ class ModelArtsSim:
             raise LookupError("user %s's account %s has no project in region %s" % (
                 found.name, found.domain.name, region))
         self._project = project
+        cred = found.credentials[0]
+        self._signed = SignedClient(transport, cred.access_key, cred.secret_key,
+                                    project_id=project.id, user_agent=USER_AGENT,
+                                    clock=lambda: transport.now_ms())
 
     # -- who and where ------------------------------------------------------------------------
     @property
@@ -343,8 +335,6 @@ class ModelArtsSim:
     @property
     def env(self) -> dict[str, str]:
         """The HUAWEICLOUD_SDK_* variables `modelarts-sim env` prints for this user."""
-        from simulator.cli import env_lines
-
         if self.endpoint is None:
             raise RuntimeError("the in-process simulator has no endpoint for the SDK")
         ak, sk = self.credentials
@@ -368,18 +358,8 @@ class ModelArtsSim:
                 signed: bool = True) -> SimResponse:
         """A call as this user: JSON body (or raw bytes), AK/SK-signed as huaweicloudsdkcore
         signs, dated by the simulator's clock. "{project_id}" in the path is the user's."""
-        path = path.replace("{project_id}", self.project_id)
-        qs = urlencode(query or {}, doseq=True)
-        target = path + ("?" + qs if qs else "")
-        data = raw if raw is not None else (orjson.dumps(body) if body is not None else b"")
-        out = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               "X-Project-Id": self.project_id}
-        out.update(headers or {})
-        if signed:
-            ak, sk = self.credentials
-            out = signing.sign(method, self._transport.endpoint + target, out, data, ak, sk,
-                               self._transport.now_ms())
-        return self._transport.send(method.upper(), target, data, out)
+        return self._signed.request(method, path, body, query=query, headers=headers,
+                                    raw=raw, signed=signed)
 
     def get(self, path: str, **kw) -> SimResponse:
         return self.request("GET", path, **kw)

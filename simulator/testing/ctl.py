@@ -19,6 +19,8 @@ import json
 import os
 import sys
 
+from simulator.clock import iso_utc
+
 DEFAULT_URL = "http://127.0.0.1:9550"
 
 
@@ -51,11 +53,6 @@ def add_parser(subparsers):
     return p
 
 
-def _when(ms: int) -> str:
-    from simulator.testing.client import _when as when
-    return when(ms)
-
-
 def command(args) -> int:
     from simulator.testing.client import HttpTransport, ModelArtsSim, SimulatorError
     from simulator.identity.accounts import Directory
@@ -83,14 +80,14 @@ def _run(helper, args) -> int:
         if args.json:
             print(json.dumps(state))
         else:
-            print("%s  (%d ms)%s" % (_when(state["now"]), state["now"],
+            print("%s  (%d ms)%s" % (iso_utc(state["now"]), state["now"],
                                      "  frozen" if state["frozen"] else ""))
     elif cmd == "advance":
         if args.seconds < 0:
             print("modelarts-sim ctl: the clock only moves forward", file=sys.stderr)
             return 2
         state = helper.advance(args.seconds)
-        print("clock advanced %gs: now %s%s" % (args.seconds, _when(state["now"]),
+        print("clock advanced %gs: now %s%s" % (args.seconds, iso_utc(state["now"]),
                                                  " (frozen)" if state["frozen"] else ""))
     elif cmd in ("advance-resource", "fail"):
         if cmd == "fail":
