@@ -29,6 +29,7 @@ import orjson
 
 import simulator
 from simulator import snapshot
+from simulator.core import simulator_of
 from simulator.settings import SettingsError
 from simulator.signed_client import InProcessTransport, SignedClient
 
@@ -43,7 +44,7 @@ class StartError(SettingsError):
 
 def prepare(app, settings) -> None:
     """Restore settings.snapshot, then run the hooks of settings.init_dir."""
-    sim = app.extensions["modelarts_sim"]
+    sim = simulator_of(app)
     if settings.snapshot:
         try:
             snapshot.restore_file(sim, settings.snapshot)
@@ -129,7 +130,7 @@ class HookClient:
 
     def __init__(self, app, user: str | None = None, origin: str = "init"):
         self.app = app
-        self.sim = app.extensions["modelarts_sim"]
+        self.sim = simulator_of(app)
         self.user = user
         self.origin = origin
         self._transport = InProcessTransport(app)
@@ -222,7 +223,7 @@ def _run_script(app, path: Path) -> None:
             if not callable(init):
                 raise StartError("init hook %s: defines no function init(sim, client)"
                                  % path.name)
-            init(app.extensions["modelarts_sim"], HookClient(app, origin=path.name))
+            init(simulator_of(app), HookClient(app, origin=path.name))
         finally:
             sys.modules.pop(name, None)
     except StartError:

@@ -114,8 +114,9 @@ class AppTransport(InProcessTransport):
     """The in-process app: Flask's test client, no sockets."""
 
     def __init__(self, app):
+        from simulator.core import simulator_of  # in process, the simulator is loaded already
         super().__init__(app)
-        self.sim = app.extensions["modelarts_sim"]
+        self.sim = simulator_of(app)
 
     def send(self, method: str, target: str, body: bytes = b"",
              headers: dict | None = None) -> SimResponse:
