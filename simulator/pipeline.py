@@ -47,9 +47,11 @@ def perform(sim, rows: list[catalog.Operation], path_params: dict, call: Call,
     `rows` share one method and path; the body picks among them."""
     op = rows[-1]
     if body_error is None:
-        op = next((r for r in rows if r.matches_body(call.body)), None)
-        if op is None:
-            op = rows[-1]
+        for row in rows:  # a loop, not next() over a generator: one fewer object a call
+            if row.matches_body(call.body):
+                op = row
+                break
+        else:
             body_error = UNNAMED_OPERATION
 
     caller = call.caller
