@@ -80,10 +80,16 @@ def perform(sim, rows: list[catalog.Operation], path_params: dict, call: Call,
         error_code = None
 
     if op.traced and reply.audited and sim.settings.tracing and trace_project is not None:
+        request_body = call.body if call.body is not None else (dict(call.query.items()) or None)
         touched = reply.resources or [(reply.resource_id, reply.resource_name)]
         for resource_id, resource_name in touched:
-            sim.record(_call_trace(sim, ctx, reply, trace_project, error_code, resource_id,
-                                   resource_name))
+            sim.record(trace_input(
+                sim, op, trace_project, time_ms=call.arrival_ms, status=reply.status,
+                request_body=request_body, response_body=reply.body, resource_id=resource_id,
+                resource_name=resource_name, request_id=call.request_id,
+                source_ip=call.source_ip, user_agent=call.headers.get("user-agent", ""),
+                user=_user(caller, call.trace_type), trace_type=call.trace_type,
+                error_code=error_code))
     return reply
 
 
@@ -146,17 +152,25 @@ def check_role(op, caller: Caller | None):
 
 # -- the trace --------------------------------------------------------------------------------
 
-def trace_input(sim, op: catalog.Operation, project, **call) -> TraceInput:
-    """The input of one trace of `op` kept in `project`: what the catalog row, the simulator's
-    settings and the clock say, plus what the caller gives (`call`: time_ms, status, bodies,
-    resource, request id, source, agent, user, trace type and any other TraceInput field; a
-    trace_id given is used instead of a new one)."""
+def _user(caller: Caller | None, trace_type: str) -> dict | None:
+    """The trace's user object for the caller (a new one each trace: records own theirs)."""
+    if caller is None:
+        return None
+    return user_info(caller.user, caller.user.domain, caller.access_key_id,
+                     temporary=caller.temporary, session_created_ms=caller.session_created_ms,
+                     console=trace_type == "ConsoleAction")
+
+
+def trace_input(sim, op: catalog.Operation, project, *, time_ms: int, status: int,
+                request_body, response_body, resource_id, resource_name, request_id: str,
+                source_ip: str, user_agent: str, user: dict | None, trace_type: str,
+                trace_id: str | None = None, **more) -> TraceInput:
+    """The input of one trace of `op` kept in `project`: what the catalog row, the settings
+    and the clock say, and what the caller gives (a trace_id drawn already, and in `more`
+    any other TraceInput field: rating, error_code, tracker_name, event_type)."""
     settings = sim.settings
-    if "trace_id" not in call:
-        call["trace_id"] = sim.ids.uuid()
-    call.setdefault("warning_min_status", settings.warning_min_status)
-    call.setdefault("incident_min_status", settings.incident_min_status)
     return TraceInput(
+        trace_id=trace_id or sim.ids.uuid(),
         trace_name=sim.trace_names[op.operation_id],
         resource_type=op.resource_type,
         operation_id=op.operation_id,
@@ -165,27 +179,18 @@ def trace_input(sim, op: catalog.Operation, project, **call) -> TraceInput:
         service_type=op.service_type,
         project_id=project.id,
         domain_id=project.domain.id,
+        time_ms=time_ms,
         record_time_ms=sim.clock.now_ms(),
-        **call)
-
-
-def _call_trace(sim, ctx: Context, reply, project, error_code, resource_id,
-                resource_name) -> TraceInput:
-    call, caller = ctx.call, ctx.call.caller
-    return trace_input(
-        sim, ctx.op, project,
-        time_ms=call.arrival_ms,
-        status=reply.status,
-        request_body=call.body if call.body is not None else (dict(call.query.items()) or None),
-        response_body=reply.body,
+        status=status,
+        request_body=request_body,
+        response_body=response_body,
         resource_id=resource_id,
         resource_name=resource_name,
-        request_id=call.request_id,
-        source_ip=call.source_ip,
-        user_agent=call.headers.get("user-agent", ""),
-        user=user_info(caller.user, caller.user.domain, caller.access_key_id,
-                       temporary=caller.temporary,
-                       session_created_ms=caller.session_created_ms,
-                       console=call.trace_type == "ConsoleAction") if caller else None,
-        trace_type=call.trace_type,
-        error_code=error_code)
+        request_id=request_id,
+        source_ip=source_ip,
+        user_agent=user_agent,
+        user=user,
+        trace_type=trace_type,
+        warning_min_status=settings.warning_min_status,
+        incident_min_status=settings.incident_min_status,
+        **more)
