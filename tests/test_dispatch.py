@@ -66,10 +66,36 @@ def test_a_literal_segment_wins_over_a_parameter_but_falls_back_to_it():
     ("http://127.0.0.1:9550", "127.0.0.1:9550"), ("http://127.0.0.1:9550", "example.com:80"),
     ("http://127.0.0.1:9550", None), ("http://127.0.0.1:80", None),
     ("https://h.example:443", None), ("https://h.example:8443", "h.example:443"),
+    ("http://127.0.0.1:9550", "LocalHost:9550"), ("http://127.0.0.1:9550", "my_host:9550"),
+    ("http://127.0.0.1:9550", "xn--n3h.example:9550"), ("http://127.0.0.1:9550", "[::1]:9550"),
+    ("http://127.0.0.1:9550", "bad host"), ("http://127.0.0.1:9550", ""),
 ])
 def test_host_url_is_werkzeugs_without_its_trailing_slash(base_url, host):
     environ = EnvironBuilder(path="/v3/projects", base_url=base_url,
-                             headers={"Host": host} if host else {}).get_environ()
+                             headers={"Host": host} if host is not None else {}).get_environ()
     if host is None:
         environ.pop("HTTP_HOST", None)
+    expected = Request(environ).host_url.rstrip("/")
+    assert host_url(environ) == expected
+    assert host_url(dict(environ)) == expected  # remembered
+
+
+@pytest.mark.parametrize("changes", [{"SERVER_NAME": "::1"}, {"SERVER_PORT": "080"},
+                                     {"SERVER_PORT": None}, {"wsgi.url_scheme": "https"}])
+def test_host_url_without_a_host_header_follows_the_server_entries(changes):
+    environ = EnvironBuilder(path="/v3/projects", base_url="http://127.0.0.1:9550").get_environ()
+    environ.pop("HTTP_HOST", None)
+    for key, value in changes.items():
+        if value is None:
+            environ.pop(key, None)
+        else:
+            environ[key] = value
     assert host_url(environ) == Request(environ).host_url.rstrip("/")
+
+
+def test_host_urls_remembered_stay_few_whatever_the_host_headers():
+    from simulator import dispatch
+    base = EnvironBuilder(path="/v3/projects", base_url="http://127.0.0.1:9550").get_environ()
+    for i in range(3 * dispatch._HOST_URLS_KEPT):
+        assert host_url(dict(base, HTTP_HOST="h%d.example" % i)) == "http://h%d.example" % i
+    assert len(dispatch._HOST_URLS) <= dispatch._HOST_URLS_KEPT

@@ -92,6 +92,17 @@ def test_password_token_project_scope_by_name(app, sim):
     assert resp.headers["Content-Type"] == "application/json;charset=UTF-8"
 
 
+@pytest.mark.parametrize("host, url", [("LocalHost:9550", "http://localhost:9550"),
+                                       ("sim.example:80", "http://sim.example"),
+                                       ("xn--n3h.example:9550", "http://\u2603.example:9550")])
+def test_the_token_catalog_names_the_host_the_caller_used(app, sim, host, url):
+    """As werkzeug reads a Host header: lower case, the scheme's port left out, IDNA decoded."""
+    resp = post_json(app, TOKEN_PATH, password_auth(scope={"project": {"name": "cn-north-4"}}),
+                     headers={"Host": host})
+    assert resp.status_code == 201, resp.json
+    assert resp.json == token_body(sim.clock.now_ms(), project_id=PROJECT_ID, host=url)
+
+
 def test_password_token_project_scope_by_id(app, sim):
     resp = post_json(app, TOKEN_PATH, password_auth(scope={"project": {"id": OTHER_PROJECT_ID}}))
     assert resp.status_code == 201, resp.json
