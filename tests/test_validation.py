@@ -649,3 +649,14 @@ def test_command_takes_trace_name_overrides_from_config(tmp_path, capsys):
     assert _command([str(tmp_path), "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("modelarts-sim validate: trace_names: 'NoSuchOperation'")
+
+
+def test_the_earlier_import_path_still_validates_with_a_warning(tmp_path):
+    import importlib
+    import sys
+    sys.modules.pop("simulator.cts.validation", None)
+    with pytest.warns(DeprecationWarning, match="simulator.cts.rules"):
+        validation = importlib.import_module("simulator.cts.validation")
+    assert validation.check_record is rules.check_record
+    assert validation.validate_paths is validate_command.validate_paths
+    assert validation.check_record({}) == rules.check_record({})
