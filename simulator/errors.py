@@ -34,7 +34,6 @@ class ApiError(Exception):
 # API Gateway answers these before a request reaches any service
 APIG_NOT_FOUND = ("APIGW.0101", "The API does not exist or has not been published in the "
                   "environment")
-APIG_METHOD = APIG_NOT_FOUND
 APIG_AUTH = "APIGW.0301"
 APIG_TOO_LARGE = ("APIGW.0201", "Request entity too large")
 APIG_INTERNAL = ("APIGW.0103", "The backend service is unavailable")
