@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from simulator.catalog import Operation
     from simulator.identity.accounts import Project
     from simulator.pipeline import Call
+
+
+def _call_field(name: str, doc: str) -> property:
+    """A field of the call, read through (attrgetter: no Python frame per read)."""
+    return property(attrgetter("call." + name), doc=doc)
 
 
 class Context:
@@ -25,44 +31,18 @@ class Context:
         self.params = params
         self.project = project
 
-    @property
-    def caller(self):
-        return self.call.caller
-
-    @property
-    def query(self):
-        """A MultiDict of the query string (a dict in process)."""
-        return self.call.query
-
-    @property
-    def body(self):
-        """The parsed JSON body, or None."""
-        return self.call.body
-
-    @property
-    def headers(self) -> dict:
-        return self.call.headers
-
-    @property
-    def now_ms(self) -> int:
-        """When the call arrived, on the simulation clock."""
-        return self.call.arrival_ms
-
-    @property
-    def request_id(self) -> str:
-        return self.call.request_id
-
-    @property
-    def source_ip(self) -> str:
-        return self.call.source_ip
-
-    @property
-    def host_url(self) -> str:
-        """The address the caller used, as `http://host:port` (no trailing slash)."""
-        return self.call.host_url
+    caller = _call_field("caller", "The identity/auth.Caller, or None (an unauthenticated call).")
+    query = _call_field("query", "A MultiDict of the query string (a dict in process).")
+    body = _call_field("body", "The parsed JSON body, or None.")
+    headers = _call_field("headers", "The request's headers by lower-case name.")
+    now_ms = _call_field("arrival_ms", "When the call arrived, on the simulation clock.")
+    request_id = _call_field("request_id", "The call's request id (its trace's).")
+    source_ip = _call_field("source_ip", "The caller's address.")
+    host_url = _call_field("host_url", "The address the caller used: `http://host:port`.")
 
     @property
     def state(self):
+        """The family's state for the project the path names."""
         return self.sim.state(self.op.family, self.project.id)
 
     @property
