@@ -6,6 +6,7 @@ raw request -> identity -> body -> simulator.pipeline.perform (checks, handler, 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import orjson
 from flask import Flask, Response
@@ -108,7 +109,7 @@ def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict, req: 
     reply = perform(sim, rows, path_params, Call(
         caller, req.method, path, req.args, body, raw.headers, arrival, request_id,
         source_ip(environ, raw.headers, sim.settings.trust_forwarded_for),
-        host_url(environ)), body_error)
+        partial(host_url, environ)), body_error)
     if reply.dropped:
         return DROPPED
     return _json_response(reply.status, reply.body, request_id, reply.headers)

@@ -61,22 +61,26 @@ def source_ip(environ: dict, headers: dict, trust_forwarded_for: bool) -> str:
 
 def host_url(environ: dict) -> str:
     """`scheme://host[:port]` as the caller addressed the server: werkzeug's request.host_url
-    without its trailing slash, exactly (its host rule, case, IDNA and IPv6 forms). Computing
-    it costs about 8 us, so it is remembered by what it is made of: a client sends the same
-    Host every time, and only a few IAM answers read it."""
+    without its trailing slash, exactly (its host rule, case, IDNA and IPv6 forms, and its
+    errors for a host it cannot read). Computing it costs about 8 us, so it is remembered by
+    what it is made of, for hosts of a DNS name's length: a client sends the same Host every
+    time."""
     key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"),
            environ.get("SERVER_NAME"), environ.get("SERVER_PORT"))
     found = _HOST_URLS.get(key)
     if found is None:
-        if len(_HOST_URLS) >= _HOST_URLS_KEPT:  # many Host headers: forget, never grow
-            _HOST_URLS.clear()
-        found = _HOST_URLS[key] = get_current_url(
-            environ.get("wsgi.url_scheme", "http"), get_host(environ)).rstrip("/")
+        found = get_current_url(environ.get("wsgi.url_scheme", "http"),
+                                get_host(environ)).rstrip("/")
+        if len(key[1] or "") + len(key[2] or "") <= _HOST_CHARS_KEPT:
+            if len(_HOST_URLS) >= _HOST_URLS_KEPT:  # many Host headers: forget, never grow
+                _HOST_URLS.clear()
+            _HOST_URLS[key] = found
     return found
 
 
 _HOST_URLS: dict[tuple, str] = {}
 _HOST_URLS_KEPT = 256
+_HOST_CHARS_KEPT = 512
 
 
 class ApiRequest(Request):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from simulator import catalog, faults, registry
 from simulator.context import Context
@@ -36,8 +37,16 @@ class Call:
     arrival_ms: int
     request_id: str
     source_ip: str
-    host_url: str = "http://localhost"  # as the caller addressed the server, no trailing slash
+    # how the caller addressed the server: the URL, or a function that works it out (the walk
+    # leaves werkzeug's reading of the Host header to the few answers that show it)
+    origin: str | Callable[[], str] = "http://localhost"
     trace_type: str = "ApiCall"  # ConsoleAction: made through the console (a session's key)
+
+    @property
+    def host_url(self) -> str:
+        """`scheme://host[:port]`, no trailing slash."""
+        origin = self.origin
+        return origin if isinstance(origin, str) else origin()
 
 
 def perform(sim, rows: list[catalog.Operation], path_params: dict, call: Call,

@@ -631,3 +631,19 @@ def test_developer_may_write(app, client):
     resp = client.as_user("developer").post("/v2/{project_id}/datasets", DATASET)
     assert resp.status_code == 201, resp.json
     assert client.last_trace()["user"] == user_object("developer")
+
+
+@pytest.mark.parametrize("host", ["xn--a", "xn--n3h-", "[1:80]"])
+def test_a_host_header_werkzeug_cannot_read_costs_only_the_answers_that_show_the_host(off, host):
+    """Only three IAM answers name the host the caller used: the rest never parse it, so a Host
+    header werkzeug refuses (a bad IDNA label, a broken IPv6 form) is not their 500."""
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+    environ = EnvironBuilder(path=DS_PATH + "/nope", method="DELETE",
+                             headers={"User-Agent": UA}).get_environ()
+    environ["HTTP_HOST"] = host  # werkzeug's own test client cannot send it
+    body, status, headers = run_wsgi_app(off.wsgi_app, environ, buffered=True)
+    assert status == "400 BAD REQUEST"
+    assert orjson.loads(b"".join(body))["error_code"] == "ModelArts.4352"
+    trace = SignedClient(off).last_trace()
+    assert (trace["trace_name"], trace["code"], trace["request_id"]) == (
+        "deleteDataset", "400", headers["X-Request-Id"])
