@@ -105,7 +105,7 @@ def walk(sim: Simulator, rows: list[catalog.Operation], path_params: dict, req: 
             return _json_response(401, errors.APIG.body(
                 ApiError(401, errors.APIG_AUTH, str(exc)), request_id), request_id)
 
-    body, body_error = _parse_body(raw.body)
+    body, body_error = _parse_body(raw.body, sim.settings.max_body_depth)
     reply = perform(sim, rows, path_params, Call(
         caller, req.method, path, req.args, body, raw.headers, arrival, request_id,
         source_ip(environ, raw.headers, sim.settings.trust_forwarded_for),
@@ -124,13 +124,34 @@ class Dropped(Response):
 DROPPED = Dropped(b"")
 
 
-def _parse_body(raw: bytes):
+def _parse_body(raw: bytes, max_depth: int):
+    """(the parsed body, None), or (None, why it is refused). A body nested deeper than
+    max_depth is refused as an unreadable one is: the handler never sees it, and its trace
+    keeps no request (it could not be encoded)."""
     if not raw or not raw.strip():
         return None, None
     try:
-        return orjson.loads(raw), None
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         return None, "the request body is not valid JSON: %s" % exc
+    # a body with few brackets cannot be deep: counting them is C-speed, walking is not
+    if raw.count(b"[") + raw.count(b"{") > max_depth and json_depth(body) > max_depth:
+        return None, "the request body is nested more than %d levels deep" % max_depth
+    return body, None
+
+
+def json_depth(value) -> int:
+    """How many objects and arrays deep a parsed JSON value goes (a scalar: 0)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        deepest = max(deepest, depth)
+        todo.extend((item, depth + 1) for item in value)
+    return deepest
 
 
 def _json_response(status: int, body, request_id: str | None, headers: dict | None = None):

@@ -15,6 +15,9 @@ from pathlib import Path
 
 DEFAULT_PORT = 9550
 AUTH_MODES = ("strict", "lenient", "off")
+# the deepest JSON the record's encoder (orjson) writes: a body, or an answer that holds it,
+# nested deeper could be applied and then fail to be traced
+MAX_ENCODABLE_DEPTH = 254
 # how asynchronous steps move: on the clock, at once, or only when /_sim/lifecycle/advance says
 LIFECYCLE_MODES = ("time", "immediate", "manual")
 ENV_PREFIX = "MODELARTS_SIM_"
@@ -45,6 +48,10 @@ class Settings:
     token_ttl_s: int = 86400
     incident_min_status: int = 500  # a response at or above this status is rated "incident"
     warning_min_status: int = 400
+    # a simulator choice (the API reference gives no limit): a JSON body nested deeper than this
+    # is refused with the family's bad-body 400 before any handler runs. The record's encoder
+    # stops at 254 levels, and answers nest a stored value a few levels deeper than it came in
+    max_body_depth: int = 64
     trust_forwarded_for: bool = False  # take source_ip from X-Forwarded-For (behind a proxy)
     # OBS buckets every simulator starts with (and has again after a reset): the buckets a
     # team's datasets and jobs read from; TOML list, or comma-separated in the environment
@@ -72,6 +79,9 @@ class Settings:
             raise SettingsError(f"port must be 0..65535, not {self.port}")
         if self.threads < 1:
             raise SettingsError("threads must be at least 1")
+        if not 1 <= int(self.max_body_depth) <= MAX_ENCODABLE_DEPTH - 8:
+            raise SettingsError("max_body_depth must be 1 to %d (what a trace record can hold)"
+                                % (MAX_ENCODABLE_DEPTH - 8))
         if float(self.transfer_period_s) < 1:
             raise SettingsError("transfer_period_s must be at least 1 second")
         if self.trace_file_code not in ("string", "int"):
