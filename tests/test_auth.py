@@ -293,6 +293,30 @@ def _temporary_with_wrong_sk(app, sim):
                                      security_token=cred["securitytoken"]), BAD_SIGNATURE)
 
 
+def _swapped_body_under_an_unsigned_content_hash(app, sim):
+    """A captured signed POST, its body swapped, and X-Sdk-Content-Sha256 (not among the
+    signed headers) naming the captured body's hash: once enough to run the new body."""
+    uri, headers, data = post_dataset(app, sim)
+    other = orjson.dumps(dict(DATASET, dataset_name="swapped"))
+    headers = dict(headers, **{"X-Sdk-Content-Sha256": hashlib.sha256(data).hexdigest()})
+    return ("POST", uri, headers, other), BAD_SIGNATURE
+
+
+def _signed_content_hash_of_another_body(app, sim):
+    data = orjson.dumps(DATASET)
+    uri, headers, _ = post_dataset(app, sim, headers={
+        "X-Sdk-Content-Sha256": hashlib.sha256(data + b" ").hexdigest()})
+    return ("POST", uri, headers, data), BAD_SIGNATURE
+
+
+def _temporary_with_an_unsigned_security_token(app, sim):
+    cred = issue_temporary(app, issue_token(app))
+    uri, headers, data = post_dataset(app, sim, ak=cred["access"], sk=cred["secret"])
+    headers = dict(headers, **{"X-Security-Token": cred["securitytoken"]})
+    return ("POST", uri, headers, data), \
+        "verify aksk signature fail, x-security-token must be signed"
+
+
 REFUSALS = {
     "wrong_sk": _wrong_sk,
     "unknown_ak": _unknown_ak,
@@ -331,6 +355,9 @@ REFUSALS = {
     "temporary_with_wrong_security_token": _temporary_with_wrong_security_token,
     "temporary_expired": _temporary_expired,
     "temporary_with_wrong_sk": _temporary_with_wrong_sk,
+    "swapped_body_under_an_unsigned_content_hash": _swapped_body_under_an_unsigned_content_hash,
+    "signed_content_hash_of_another_body": _signed_content_hash_of_another_body,
+    "temporary_with_an_unsigned_security_token": _temporary_with_an_unsigned_security_token,
 }
 
 
@@ -341,6 +368,23 @@ def test_strict_refuses_with_apig_401_and_no_trace(app, sim, case):
     resp = send(app, method, uri, headers, data)
     assert_apig_401(resp, reason)
     assert sim.traces.count() == before == 0
+
+
+@pytest.mark.parametrize("content_type, declared", [
+    ("application/json", "body"), ("text/plain", "UNSIGNED-PAYLOAD")])
+def test_a_signed_content_hash_is_taken_when_it_is_the_bodys_or_unsigned_payload(
+        app, sim, content_type, declared):
+    """huaweicloudsdkcore signs X-Sdk-Content-Sha256 like any header, and sends UNSIGNED-PAYLOAD
+    for a body that is not JSON, which API Gateway takes without hashing the body."""
+    data = orjson.dumps(DATASET)
+    extra = {"X-Sdk-Content-Sha256": hashlib.sha256(data).hexdigest()} if declared == "body" \
+        else {}
+    uri, headers, data = post_dataset(app, sim, headers=extra, content_type=content_type)
+    assert headers["X-Sdk-Content-Sha256"] == (
+        hashlib.sha256(data).hexdigest() if declared == "body" else "UNSIGNED-PAYLOAD")
+    assert "x-sdk-content-sha256" in headers["Authorization"]
+    resp = send(app, "POST", uri, headers, data)
+    assert resp.status_code == 201, resp.json
 
 
 def test_the_same_request_correctly_signed_is_traced(app, sim):

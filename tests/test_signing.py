@@ -544,3 +544,20 @@ def test_signed_client_over_a_session(server):
                 for t in resp.json()["traces"]] == [
             ("createDataset", "signed-client/1", PROJECT_ID)]
         assert client.get("/v3/{project_id}/traces", signed=False).status_code == 401
+
+
+def test_the_server_takes_a_content_hash_only_signed_and_true():
+    body = b'{"a":1}'
+    actual = hashlib.sha256(body).hexdigest()
+    other = hashlib.sha256(b"other").hexdigest()
+    signed = ["host", "x-sdk-content-sha256", "x-sdk-date"]
+    unsigned = ["host", "x-sdk-date"]
+    for declared, signed_headers, expected in [
+            (other, unsigned, actual),  # not signed: the body's own hash
+            (other, signed, actual),  # signed but not the body's: the body's (no match)
+            (actual.upper(), signed, actual.upper()),  # the body's, in any case
+            ("UNSIGNED-PAYLOAD", signed, "UNSIGNED-PAYLOAD"),
+            ("UNSIGNED-PAYLOAD", unsigned, actual)]:
+        headers = {"x-sdk-content-sha256": declared}
+        assert signing.payload_hash(body, headers, signed_headers) == expected, declared
+        assert signing.payload_hash(body, headers) == declared  # the client signs what it says

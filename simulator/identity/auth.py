@@ -126,6 +126,8 @@ class Authenticator:
                                 "x-security-token")
             if not hmac.compare_digest(given, cred.security_token):
                 raise AuthError("verify aksk signature fail, security token is invalid")
+            if "x-security-token" not in signed_headers:  # the SDK signs it, as every header
+                raise AuthError("verify aksk signature fail, x-security-token must be signed")
             if self.clock.now_ms() >= cred.expires_at_ms:
                 raise AuthError("verify aksk signature fail, security token expires")
         # the value order of a repeated query key is ambiguous (see canonical_query); only then
@@ -140,5 +142,5 @@ class Authenticator:
     @staticmethod
     def _expected(req: RawRequest, signed_headers, cred, sdk_date: str, keep_order: bool) -> str:
         canon = signing.canonical_request(req.method, req.raw_path, req.raw_query, req.headers,
-                                          signed_headers, req.body, keep_order)
+                                          signed_headers, req.body, keep_order, verifying=True)
         return signing.signature(cred.secret_key, sdk_date, canon)

@@ -47,23 +47,40 @@ def repeats_a_key(raw_query: str) -> bool:
     return len(set(keys)) < len(keys)
 
 
-def payload_hash(body: bytes, headers: dict[str, str]) -> str:
+CONTENT_HASH = "x-sdk-content-sha256"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+
+
+def payload_hash(body: bytes, headers: dict[str, str], signed_headers=None) -> str:
+    """The canonical request's last line, as the SDK's signer writes it: the empty hash for no
+    body; else X-Sdk-Content-Sha256 when the client gave one, else the body's SHA-256.
+
+    The server (signed_headers given) takes the header only where the client signed it, and
+    then only UNSIGNED-PAYLOAD (the SDK's value for a body that is not JSON, which API Gateway
+    accepts without hashing) or the body's own hash: a declared hash that is unsigned or not
+    the body's would let a captured signature carry another body."""
     if not body:
         return EMPTY_HASH
-    declared = headers.get("x-sdk-content-sha256")
-    if declared:
+    declared = headers.get(CONTENT_HASH)
+    if declared and (signed_headers is None  # the client's side: it signs what it declares
+                     or (CONTENT_HASH in signed_headers and declared == UNSIGNED_PAYLOAD)):
         return declared
-    return hashlib.sha256(body).hexdigest()
+    actual = hashlib.sha256(body).hexdigest()
+    if declared and CONTENT_HASH in signed_headers and declared.lower() == actual:
+        return declared
+    return actual
 
 
 def canonical_request(method: str, raw_path: str, raw_query: str, headers: dict[str, str],
                       signed_headers: list[str], body: bytes,
-                      keep_value_order: bool = False) -> str:
-    """headers: lower-case name -> value."""
+                      keep_value_order: bool = False, *, verifying: bool = False) -> str:
+    """headers: lower-case name -> value. `verifying`: the server's reading of the payload
+    hash (payload_hash), which trusts only a signed X-Sdk-Content-Sha256 that fits the body."""
     canon_headers = "".join("%s:%s\n" % (h, headers.get(h, "").strip()) for h in signed_headers)
     return "\n".join([method.upper(), canonical_uri(raw_path),
                       canonical_query(raw_query, keep_value_order), canon_headers,
-                      ";".join(signed_headers), payload_hash(body, headers)])
+                      ";".join(signed_headers),
+                      payload_hash(body, headers, signed_headers if verifying else None)])
 
 
 def string_to_sign(sdk_date: str, canonical: str) -> str:
