@@ -11,6 +11,16 @@ import time
 from datetime import datetime, timezone
 
 
+# the latest instant the clock may show: a year short of the last one a date can hold
+# (9999-12-31), so that what is reckoned from it (a token's expiry, a step's end, a trace file's
+# hour) still has a date. Past it every dated answer would fail
+LATEST_MS = 253_370_764_800_000  # 9998-12-31T00:00:00Z
+
+
+class ClockError(ValueError):
+    pass
+
+
 class Clock:
     def __init__(self, start_ms: int | None = None, frozen: bool = False):
         self._lock = threading.Lock()
@@ -39,6 +49,9 @@ class Clock:
         return self._frozen_at is not None
 
     def freeze(self, at_ms: int | None = None) -> int:
+        if at_ms is not None and not 0 <= at_ms <= LATEST_MS:
+            raise ClockError("the clock can show 0 to %d ms (9998-12-31), not %s"
+                             % (LATEST_MS, at_ms))
         with self._lock:
             self._frozen_at = self.now_ms() if at_ms is None else int(at_ms)
             return self._frozen_at
@@ -52,8 +65,11 @@ class Clock:
             return self.now_ms()
 
     def advance(self, seconds: float) -> int:
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        if not seconds >= 0:  # NaN too
+            raise ClockError("the clock only moves forward")
+        if seconds * 1000 > LATEST_MS - self.now_ms():
+            raise ClockError("advancing %gs would take the clock past 9998-12-31 (it can move "
+                             "%ds more)" % (seconds, (LATEST_MS - self.now_ms()) // 1000))
         delta = int(round(seconds * 1000))
         with self._lock:
             if self._frozen_at is not None:

@@ -32,6 +32,26 @@ def test_clock_controls(app):
     assert http.get("/_sim/clock").json["frozen"] is False
 
 
+def test_the_clock_stays_within_what_a_date_can_hold(app, client):
+    """An advance or a freeze past 9998-12-31 is a 400 and moves nothing: such a clock made
+    every later dated answer a 500."""
+    from simulator.clock import LATEST_MS
+    http = app.test_client()
+    for bad, says in [({"action": "advance", "seconds": 1e300}, "past 9998-12-31"),
+                      ({"action": "advance", "seconds": (LATEST_MS - FROZEN_MS) / 1000 + 1},
+                       "past 9998-12-31"),
+                      ({"action": "freeze", "at": LATEST_MS + 1}, "9998-12-31")]:
+        resp = http.post("/_sim/clock", json=bad)
+        assert resp.status_code == 400 and says in resp.json["error"], resp.json
+        assert http.get("/_sim/clock").json == {"now": FROZEN_MS, "frozen": True}
+    assert client.get("/v2/{project_id}/datasets").status_code == 200
+    last = http.post("/_sim/clock", json={"action": "advance",
+                                          "seconds": (LATEST_MS - FROZEN_MS) / 1000})
+    assert last.json == {"now": LATEST_MS, "frozen": True}
+    resp = client.post("/v2/{project_id}/datasets/x/data-annotations/labels", {"labels": []})
+    assert resp.status_code == 400 and client.last_trace()["time"] == LATEST_MS
+
+
 def test_reset_returns_to_the_fixtures(client, app):
     assert client.post(DS, CREATE).status_code == 201
     assert app.test_client().post("/_sim/reset").json == {"status": "reset"}

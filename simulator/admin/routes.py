@@ -13,6 +13,7 @@ from flask import Blueprint, request
 
 import simulator
 from simulator.admin.replies import current_sim, error_reply, json_reply
+from simulator.clock import ClockError
 from simulator.modelarts.lifecycle import LifecycleError
 
 blueprint = Blueprint("sim_admin", __name__, url_prefix="/_sim")
@@ -74,12 +75,18 @@ def clock_control():
         at = body.get("at")
         if at is not None and (not isinstance(at, int) or isinstance(at, bool) or at < 0):
             return error_reply("at must be epoch milliseconds")
-        clock.freeze(at)
+        try:
+            clock.freeze(at)
+        except ClockError as exc:
+            return error_reply(str(exc))
     elif action == "advance":
         seconds = body.get("seconds")
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
             return error_reply("seconds must be a number of seconds, zero or more")
-        clock.advance(seconds)
+        try:
+            clock.advance(seconds)
+        except ClockError as exc:
+            return error_reply(str(exc))
     elif action == "resume":
         clock.resume()
     else:
