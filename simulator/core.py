@@ -23,6 +23,7 @@ from simulator.cts.store import TraceStore
 from simulator.faults import Faults
 from simulator.identity.accounts import Directory
 from simulator.identity.auth import Authenticator
+from simulator.identity.secrets import KnownSecrets
 from simulator.identity.tokens import TokenStore
 from simulator.ids import IdFactory
 from simulator.modelarts.lifecycle import KINDS, LifecycleError, Lifecycles, Target
@@ -74,6 +75,7 @@ class Simulator:
         self.signer = Signer(self.settings.data_path)  # signs digest files
         self.notifier = Notifier(self)
         self.faults = Faults(self.settings.seed)  # injected misbehaviour (/_sim/faults)
+        self.secrets = KnownSecrets(self)  # what every trace hides by value
         try:
             self.lifecycles = Lifecycles({m.FAMILY: getattr(m, "DWELL", {}) for m in modules},
                                          self.settings.lifecycle, self.settings.lifecycle_mode)

@@ -202,4 +202,5 @@ def trace_input(sim, op: catalog.Operation, project, *, time_ms: int, status: in
         trace_type=trace_type,
         warning_min_status=settings.warning_min_status,
         incident_min_status=settings.incident_min_status,
+        secrets=sim.secrets,
         **more)

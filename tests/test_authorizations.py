@@ -19,7 +19,7 @@ RESULT = {"result": "true"}
 
 
 def masked(body: dict) -> dict:
-    return dict(body, secret_key="******") if "secret_key" in body else body
+    return dict(body, secret_key="********") if "secret_key" in body else body
 
 
 def _check(client, resp, **kw):
@@ -81,7 +81,7 @@ def test_the_sk_never_leaves_the_request(client, sim, access_key):
     assert DEV["sk"] not in text and admin["sk"] not in text and DEV["sk"][::-1] not in text
     for trace in traces:
         if trace["trace_name"] == "addAkSk":
-            assert orjson.loads(trace["request"])["secret_key"] == "******"
+            assert orjson.loads(trace["request"])["secret_key"] == "********"
     assert DEV["sk"].encode() not in pickle.dumps(sim.state("authorizations", PROJECT_ID))
 
 

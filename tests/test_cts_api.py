@@ -765,8 +765,8 @@ def test_secrets_masked_and_huge_values_elided_in_listed_traces(client, sim):
     ok(resp2)
     traces = list_ok(client)["traces"]
     masked = create_body("masked")
-    masked["data_sources"][0]["credentials"] = [{"ak": "AKPLAIN", "Secret_Key": "******",
-                                                 "PASSWORD": "******", "SecurityToken": "******"}]
+    masked["data_sources"][0]["credentials"] = [{"ak": "AKPLAIN", "Secret_Key": "********",
+                                                 "PASSWORD": "********", "SecurityToken": "********"}]
     assert traces[1] == expected_record(
         traces[1], trace_name="createDataset", operation_id="CreateDataset", resource_id=ds,
         resource_name="masked", code=201, request=masked, response=resp.json,

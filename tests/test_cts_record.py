@@ -257,9 +257,9 @@ def test_request_and_response_are_masked_in_the_record():
         response_body={"credential": {"access": "AKTMP", "secret": "SKTMP",
                                       "securitytoken": "MIIxyz", "expires_at": "2026-11-18"}}))
     assert record == success_record(
-        request='{"auth":{"identity":{"methods":["password"],"password":"******"}}}',
-        response='{"credential":{"access":"AKTMP","secret":"******",'
-                 '"securitytoken":"******","expires_at":"2026-11-18"}}')
+        request='{"auth":{"identity":{"methods":["password"],"password":"********"}}}',
+        response='{"credential":{"access":"AKTMP","secret":"********",'
+                 '"securitytoken":"********","expires_at":"2026-11-18"}}')
 
 
 # -- masking ---------------------------------------------------------------------------------
@@ -272,10 +272,10 @@ def test_request_and_response_are_masked_in_the_record():
     "adminPass", "AdminPass", "private_key", "credential_secret",
 ])
 def test_mask_secret_keys_in_any_case(key):
-    assert MASK == "******"
-    assert mask({key: "value-1", "name": "keep"}) == {key: "******", "name": "keep"}
-    assert mask({"outer": {key: 12345}}) == {"outer": {key: "******"}}
-    assert mask([{key: ["a", "b"]}]) == [{key: "******"}]
+    assert MASK == "********"
+    assert mask({key: "value-1", "name": "keep"}) == {key: "********", "name": "keep"}
+    assert mask({"outer": {key: 12345}}) == {"outer": {key: "********"}}
+    assert mask([{key: ["a", "b"]}]) == [{key: "********"}]
 
 
 @pytest.mark.parametrize("key", ["access_key", "ak", "AccessKeyId", "name", "user_name",
@@ -297,11 +297,11 @@ def test_mask_nested_in_lists_and_dicts():
     original = copy.deepcopy(body)
     assert mask(body) == {
         "users": [
-            {"name": "a", "password": "******"},
-            {"name": "b", "Password": "******", "profile": {"Secret_Key": "******", "age": 3}},
+            {"name": "a", "password": "********"},
+            {"name": "b", "Password": "********", "profile": {"Secret_Key": "********", "age": 3}},
         ],
-        "credential": {"access": "AK", "secret": "******", "securitytoken": "******"},
-        "matrix": [[{"token": "******"}], [{"x": 1}]],
+        "credential": {"access": "AK", "secret": "********", "securitytoken": "********"},
+        "matrix": [[{"token": "********"}], [{"x": 1}]],
         "plain": ["password", "token"],
     }
     assert body == original, "mask() must not change its argument"
@@ -309,13 +309,13 @@ def test_mask_nested_in_lists_and_dicts():
 
 def test_mask_leaves_empty_secrets_alone():
     assert mask({"password": None, "token": "", "sk": 0}) == {
-        "password": None, "token": "", "sk": "******"}
+        "password": None, "token": "", "sk": "********"}
 
 
 def test_mask_whole_secret_objects():
     assert mask({"password": {"user": {"name": "alice", "password": "x"}}}) == {
-        "password": "******"}
-    assert mask({"secret_key": ["a", "b"]}) == {"secret_key": "******"}
+        "password": "********"}
+    assert mask({"secret_key": ["a", "b"]}) == {"secret_key": "********"}
 
 
 def test_mask_scalars_and_non_string_keys():
@@ -343,7 +343,7 @@ def test_huge_strings_are_elided():
 
 
 def test_huge_secret_is_masked_not_elided():
-    assert mask({"password": "x" * 9000}) == {"password": "******"}
+    assert mask({"password": "x" * 9000}) == {"password": "********"}
 
 
 def test_huge_value_elided_in_the_record():

@@ -28,4 +28,4 @@ def test_access_key_authorization_round_trip(sdk):
             for t in traces] == [("deleteAkSk", dev["ak"], "developer", "200", "normal"),
                                  ("addAkSk", dev["ak"], "developer", "200", "normal")]
     assert all(dev["sk"] not in (t.request or "") + (t.response or "") for t in traces)
-    assert json.loads(traces[1].request)["secret_key"] == "******"
+    assert json.loads(traces[1].request)["secret_key"] == "********"

@@ -67,11 +67,14 @@ class Directory:
         self.projects: dict[str, Project] = {p.id: p for p in projects}
         self.users: list[User] = users
         self._by_ak: dict[str, tuple[User, Credential]] = {}
+        self._secrets: set[str] = set()  # secret keys and security tokens, found by value
         for user in users:
             for cred in user.credentials:
                 if cred.access_key in self._by_ak:
                     raise AccountsError(f"access key {cred.access_key} is listed twice")
                 self._by_ak[cred.access_key] = (user, cred)
+                self._know(cred)
+        self._know_passwords()
 
     # -- look-ups ------------------------------------------------------------------------------
     def by_access_key(self, ak: str) -> tuple[User, Credential] | None:
@@ -98,6 +101,8 @@ class Directory:
         for u in users:
             for cred in u.credentials:
                 self._by_ak[cred.access_key] = (u, cred)
+                self._know(cred)
+        self._know_passwords()
         return {"domains": len(domains), "projects": len(projects), "users": len(users)}
 
     @staticmethod
@@ -111,6 +116,34 @@ class Directory:
     def add_key(self, user: User, cred: Credential) -> None:
         """A key issued at run time: temporary credentials, or a permanent key a user made."""
         self._by_ak[cred.access_key] = (user, cred)
+        self._know(cred)
+
+    def __setstate__(self, state: dict) -> None:
+        """From a snapshot, which may predate the secret look-ups: they are rebuilt."""
+        self.__dict__.update(state)
+        self._secrets = set()
+        for _user, cred in self._by_ak.values():
+            self._know(cred)
+        self._know_passwords()
+
+    def _know(self, cred: Credential) -> None:
+        self._secrets.add(cred.secret_key)
+        if cred.security_token:
+            self._secrets.add(cred.security_token)
+
+    def secret_values(self) -> set[str]:
+        """Every secret key and security token of the accounts (identity/secrets.py)."""
+        return self._secrets
+
+    def passwords(self) -> list[str]:
+        """The users' passwords long enough to be searched for in a text."""
+        return self._passwords
+
+    def _know_passwords(self) -> None:
+        from simulator.identity.secrets import MIN_PASSWORD
+        self._passwords = sorted({u.password for u in self.users
+                                  if u.password and len(u.password) >= MIN_PASSWORD},
+                                 key=len, reverse=True)  # a longer one first: it may hold another
 
     def user(self, name: str, domain_name: str | None = None, domain_id: str | None = None):
         for u in self.users:
