@@ -8,6 +8,7 @@ keys they do not model.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -26,11 +27,12 @@ _SECRET_RUNS = ("apikey", "privatekey", "accesssecret")
 _WORDS = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 MAX_VALUE_CHARS = 4096  # longer string values (sample bytes in base64) are elided
 # what a key mask() could hide shows, anywhere in a lower-cased serialised body: only then is the
-# body walked. One regular expression over the lower-cased bytes costs less than half of seven
-# substring searches (and a quarter of one case-blind expression); '"value"' is for the
-# {"name": "DB_PASS", "value": ...} shape
+# body walked. One regular expression of plain words over the lower-cased bytes: it skips ahead
+# to their first letters, as fast as seven substring searches on a large body and faster on a
+# small one. A {"name": "DB_PASS", "value": ...} pair shows its name, which holds one of these as
+# any secret's name does. A camel-case "Sk" word alone (obsSk) is not looked for
 _MAYBE_SECRET = re.compile(
-    rb'sk"|"sk|pass|secret|token|private|pwd|credential|api[_-]?key|"value"')
+    rb'"sk|sk"|_sk|-sk|pass|secret|token|private|pwd|credential|api[_-]?key')
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs 3 µs more a trace
@@ -99,12 +101,14 @@ def user_info(user, domain, access_key_id: str | None, *, temporary: bool = Fals
     return info
 
 
+@functools.lru_cache(maxsize=4096)  # bodies repeat their keys: each is judged once
 def _secret_key(key: str) -> bool:
     """A key whose whole value is a secret (password, secret_key, X-Auth-Token, ...)."""
     key = key.lower()
     return key in _SECRET_EXACT or any(s in key for s in _SECRET_KEYS)
 
 
+@functools.lru_cache(maxsize=4096)
 def secret_name(name) -> bool:
     """Whether a key (or the name of a name/value pair) names a secret: as a whole, or by one
     of its words (OBS_SK, dbPass, ak_sk, Credential) or its run of letters (API_KEY)."""

@@ -18,6 +18,11 @@ MIN_PASSWORD = 6  # shorter passwords are not searched for: they would hide ordi
 
 
 FEW = 64  # up to this many secret keys, each is looked for; past it, what looks like one
+# letters and digits -> "a", anything else -> " ": a text holds a run of 40 of them when its
+# translation holds "a" * 40 (two C loops; a regular expression for the run costs ten times more)
+_ALNUM = bytes.maketrans(bytes(range(256)), bytes(
+    ord("a") if chr(i).isascii() and chr(i).isalnum() else ord(" ") for i in range(256)))
+_KEY_SHAPE = b"a" * SK_LENGTH
 
 
 class KnownSecrets:
@@ -38,7 +43,7 @@ class KnownSecrets:
                 if secret in text:
                     return True
             return False
-        return _KEY_RUN.search(text) is not None
+        return _KEY_SHAPE in text.encode().translate(_ALNUM)
 
     def hide(self, text: str) -> str:
         directory = self._sim.directory
