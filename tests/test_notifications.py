@@ -252,3 +252,48 @@ def test_malformed_ids_and_rules_are_refused(client):
     resp = client.post(NOTIFICATIONS, notification(filter={"condition": "AND",
                                                            "rule": [long_rule]}))
     assert resp.status_code == 400 and resp.json["error_code"] == "CTS.0003"
+
+
+def test_notification_writes_leave_whole_cts_traces(client, sim):
+    from tests.helpers import cts_record
+    created = client.post(NOTIFICATIONS, notification())
+    n_id = created.json["notification_id"]
+    trace = client.last_trace()
+    assert trace == cts_record(
+        trace, trace_name="createNotification", operation_id="CreateNotification",
+        resource_type="notification", resource_id=n_id, resource_name="dataset-changes",
+        code=201, request=notification(), response=created.json,
+        request_id=created.headers["X-Request-Id"])
+    off = {"notification_id": n_id, "status": "disabled"}
+    resp = client.put(NOTIFICATIONS, off)
+    trace = client.last_trace()
+    assert trace == cts_record(
+        trace, trace_name="updateNotification", operation_id="UpdateNotification",
+        resource_type="notification", resource_id=n_id, resource_name="dataset-changes",
+        code=200, request=off, response=resp.json, request_id=resp.headers["X-Request-Id"])
+    bad = {"notification_id": n_id, "status": "paused"}
+    resp = client.put(NOTIFICATIONS, bad)
+    assert resp.status_code == 400
+    trace = client.last_trace()  # a refused change names the notification
+    assert trace == cts_record(
+        trace, trace_name="updateNotification", operation_id="UpdateNotification",
+        resource_type="notification", resource_id=n_id, resource_name="dataset-changes",
+        code=400, request=bad, response=resp.json, rating="warning", error_code="CTS.0003",
+        request_id=resp.headers["X-Request-Id"])
+    resp = client.delete(NOTIFICATIONS, query={"notification_id": n_id})
+    trace = client.last_trace()
+    assert trace == cts_record(
+        trace, trace_name="deleteNotification", operation_id="DeleteNotification",
+        resource_type="notification", resource_id=n_id, resource_name="dataset-changes",
+        code=204, request={"notification_id": n_id}, response=None,
+        request_id=resp.headers["X-Request-Id"])
+    resp = client.delete(NOTIFICATIONS, query={"notification_id": n_id})
+    trace = client.last_trace()  # an unknown id: the trace names the id asked for
+    assert trace == cts_record(
+        trace, trace_name="deleteNotification", operation_id="DeleteNotification",
+        resource_type="notification", resource_id=n_id, resource_name="", code=400,
+        request={"notification_id": n_id}, response=resp.json, rating="warning",
+        error_code="CTS.0003", request_id=resp.headers["X-Request-Id"])
+    count = sim.traces.count()
+    client.get(NOTIFICATIONS + "/smn")
+    assert sim.traces.count() == count

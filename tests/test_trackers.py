@@ -427,3 +427,45 @@ def test_a_bucket_name_another_simulator_holds_is_free_here(client, sim):
         assert sim.obs_files.has_bucket("held-elsewhere")
     finally:
         other_sim.close()
+
+# -- CTS's own traces of tracker operations (user guide, Auditing: service CTS) ---------------
+
+def test_tracker_writes_leave_whole_cts_traces(client, sim):
+    from tests.helpers import cts_record
+    request = {"tracker_type": "system", "tracker_name": "system",
+               "obs_info": {"bucket_name": bucket(sim), "file_prefix_name": "audit"}}
+    created = client.post(TRACKER, request)
+    assert created.status_code == 201
+    tracker_id = created.json["id"]
+    trace = client.last_trace()
+    assert trace == cts_record(
+        trace, trace_name="createTracker", operation_id="CreateTracker", resource_id=tracker_id,
+        resource_name="system", code=201, request=request, response=created.json,
+        request_id=created.headers["X-Request-Id"])
+    off = {"tracker_type": "system", "tracker_name": "system", "status": "disabled"}
+    resp = client.put(TRACKER, off)
+    trace = client.last_trace()
+    assert trace == cts_record(
+        trace, trace_name="updateTracker", operation_id="UpdateTracker", resource_id=tracker_id,
+        resource_name="system", code=200, request=off, response=None,
+        request_id=resp.headers["X-Request-Id"])
+    query = {"tracker_type": "system", "tracker_name": "system"}
+    resp = client.delete(TRACKERS, query=query)
+    assert resp.status_code == 204
+    trace = client.last_trace()
+    assert trace == cts_record(
+        trace, trace_name="deleteTracker", operation_id="DeleteTracker", resource_id=tracker_id,
+        resource_name="system", code=204, request=query, response=None,
+        request_id=resp.headers["X-Request-Id"])
+    # a refused one is a warning naming the tracker asked for
+    resp = client.delete(TRACKERS, query=query)
+    trace = client.last_trace()
+    assert trace == cts_record(
+        trace, trace_name="deleteTracker", operation_id="DeleteTracker", resource_id="",
+        resource_name="system", code=404, request=query, response=resp.json,
+        rating="warning", error_code="CTS.0214", request_id=resp.headers["X-Request-Id"])
+    # reads are not recorded
+    count = sim.traces.count()
+    client.get(TRACKERS)
+    client.get("/v3/{project_id}/traces")
+    assert sim.traces.count() == count
