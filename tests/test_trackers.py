@@ -469,3 +469,22 @@ def test_tracker_writes_leave_whole_cts_traces(client, sim):
     client.get(TRACKERS)
     client.get("/v3/{project_id}/traces")
     assert sim.traces.count() == count
+
+
+def test_without_service_folders_one_file_holds_every_service_and_its_digest_too(client, sim):
+    system_tracker(client, sim, is_sort_by_service=False)
+    client.put(TRACKER, {"tracker_type": "system", "tracker_name": "system",
+                         "is_support_validate": True})
+    create_dataset(client, "mixed")
+    sim.clock.advance(3600)
+    assert sim.delivery.run() == 2  # one trace file (CTS's and ModelArts's), one digest
+    [digest_key, trace_file] = sorted(objects(sim))
+    assert re.match(r"^CloudTraces/cn-north-4/2026/11/18/system/audit_CloudTrace_cn-north-4_"
+                    r"2026-11-18T11-10-00Z_[0-9a-f]{16}\.json\.gz$", trace_file), trace_file
+    assert digest_key == "CloudTraces/cn-north-4/2026/11/18/system/Digest/" \
+        "audit_CloudTrace-Digest_cn-north-4_2026-11-18T12-00-00Z.json.gz"
+    records = orjson.loads(gzip.decompress(objects(sim)[trace_file]))
+    assert [(r["service_type"], r["trace_name"]) for r in records] == [
+        ("CTS", "createTracker"), ("CTS", "updateTracker"), ("ModelArts", "createDataset")]
+    digest = orjson.loads(gzip.decompress(objects(sim)[digest_key]))
+    assert [f["object"] for f in digest["log_files"]] == [trace_file]
