@@ -66,6 +66,9 @@ class Operation:
     service_type: str = "ModelArts"
     note: str = ""  # what is uncertain about this row, shown in the coverage table
     api_version: str = field(default="", compare=False)
+    # any role may call it, read-only users included: the caller acts on itself (IAM issues a
+    # token or temporary keys to any user for themselves), so the walk's role check skips it
+    any_role: bool = False
     # the family's error dialect (FAMILIES), looked up once: every call's checks read it
     dialect: Dialect = field(init=False, compare=False, repr=False)
 
@@ -89,11 +92,12 @@ class Operation:
 
 def _op(operation_id, method, path, family, trace_name, resource_type, source, summary, *,
         read_only=None, seed_row=None, when=None, auth="required", service_type="ModelArts",
-        note="", api_version=""):
+        note="", api_version="", any_role=False):
     if read_only is None:
         read_only = method == "GET"
     return Operation(operation_id, method, path, family, trace_name, resource_type, read_only,
-                     source, summary, seed_row, when, auth, service_type, note, api_version)
+                     source, summary, seed_row, when, auth, service_type, note, api_version,
+                     any_role)
 
 
 _NO_API = "no public API: path and body are the simulator's own shape"
@@ -101,6 +105,12 @@ _NO_V2_NAME = "Huawei publishes no trace name for this operation: the name is in
     "(rename it with [trace_names] in the settings)"
 _NO_OBS_NAME = "Huawei publishes no data-trace name the simulator could find: the name is the " \
     "operation's, in the style of OBS management traces (rename it with [trace_names])"
+_CTS_AUDIT = "CTS records its own operations (user guide, Auditing: usermanual-cts " \
+    "cts_03_0021_01, cts_03_0057)"
+_NO_TAG_NAME = "CTS's Auditing page names no trace for tag operations: served, not audited " \
+    "(a read-only user is still refused)"
+_FOR_ONESELF = "any user, read-only ones included, obtains this for itself: the role check " \
+    "does not apply"
 _WHICH_LABEL = "the reference cannot say which label endpoint emits this trace: both do"
 
 
@@ -417,7 +427,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("ListPoolNodes", "GET", _PL + "/{pool_name}/nodes", "pools", "ListPoolNodes", "Pool",
         DOCUMENTED, "Listing the nodes of a resource pool"),
 
-    # ---- CTS v3 (served, not audited) ------------------------------------------------------
+    # ---- CTS v3 (trackers and notifications audited as service CTS) ------------------------
     _op("ListTraces", "GET", "/v3/{project_id}/traces", "cts", None, "trace", DOCUMENTED,
         "Querying traces", service_type="CTS"),
     _op("ListOperations", "GET", "/v3/{project_id}/operations", "cts", None, "trace", DOCUMENTED,
@@ -430,31 +440,39 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("ListTraceResources", "GET", "/v3/{domain_id}/resources", "cts", None, "resource",
         DOCUMENTED, "Querying the resource types that have traces", service_type="CTS"),
 
-    _op("CreateTracker", "POST", "/v3/{project_id}/tracker", "cts", None, "tracker", DOCUMENTED,
-        "Creating a tracker", service_type="CTS"),
-    _op("UpdateTracker", "PUT", "/v3/{project_id}/tracker", "cts", None, "tracker", DOCUMENTED,
-        "Modifying a tracker", service_type="CTS"),
+    _op("CreateTracker", "POST", "/v3/{project_id}/tracker", "cts", "createTracker", "tracker",
+        DOCUMENTED, "Creating a tracker", service_type="CTS", note=_CTS_AUDIT),
+    _op("UpdateTracker", "PUT", "/v3/{project_id}/tracker", "cts", "updateTracker", "tracker",
+        DOCUMENTED, "Modifying, disabling or enabling a tracker", service_type="CTS",
+        note=_CTS_AUDIT),
     _op("ListTrackers", "GET", "/v3/{project_id}/trackers", "cts", None, "tracker", DOCUMENTED,
         "Querying trackers", service_type="CTS"),
-    _op("DeleteTracker", "DELETE", "/v3/{project_id}/trackers", "cts", None, "tracker",
-        DOCUMENTED, "Deleting trackers", service_type="CTS"),
-    _op("CreateNotification", "POST", "/v3/{project_id}/notifications", "cts", None,
-        "notification", DOCUMENTED, "Creating a key event notification", service_type="CTS"),
-    _op("UpdateNotification", "PUT", "/v3/{project_id}/notifications", "cts", None,
-        "notification", DOCUMENTED, "Modifying a key event notification", service_type="CTS"),
+    _op("DeleteTracker", "DELETE", "/v3/{project_id}/trackers", "cts", "deleteTracker",
+        "tracker", DOCUMENTED, "Deleting trackers", service_type="CTS", note=_CTS_AUDIT),
+    _op("CreateNotification", "POST", "/v3/{project_id}/notifications", "cts",
+        "createNotification", "notification", DOCUMENTED, "Creating a key event notification",
+        service_type="CTS", note=_CTS_AUDIT),
+    _op("UpdateNotification", "PUT", "/v3/{project_id}/notifications", "cts",
+        "updateNotification", "notification", DOCUMENTED,
+        "Modifying, disabling or enabling a key event notification", service_type="CTS",
+        note=_CTS_AUDIT + "; the page also names updateNotificationStatus (changing the "
+        "status), which the one PUT cannot tell apart: updateNotification is recorded"),
     _op("ListNotifications", "GET", "/v3/{project_id}/notifications/{notification_type}", "cts",
         None, "notification", DOCUMENTED, "Querying key event notifications",
         service_type="CTS"),
-    _op("DeleteNotification", "DELETE", "/v3/{project_id}/notifications", "cts", None,
-        "notification", DOCUMENTED, "Deleting key event notifications", service_type="CTS"),
+    _op("DeleteNotification", "DELETE", "/v3/{project_id}/notifications", "cts",
+        "deleteNotification", "notification", DOCUMENTED, "Deleting key event notifications",
+        service_type="CTS", note=_CTS_AUDIT),
     _op("CheckObsBuckets", "POST", "/v3/{domain_id}/checkbucket", "cts", None, "bucket",
-        DOCUMENTED, "Checking OBS buckets", service_type="CTS"),
+        DOCUMENTED, "Checking OBS buckets", service_type="CTS", read_only=True,
+        note="a query sent as POST: it changes nothing, so a read-only user may call it (the "
+        "simulator's choice); no trace name is published"),
     _op("BatchCreateResourceTags", "POST",
         "/v3/{project_id}/{resource_type}/{resource_id}/tags/create", "cts", None, "tag",
-        DOCUMENTED, "Adding tags to a tracker", service_type="CTS"),
+        DOCUMENTED, "Adding tags to a tracker", service_type="CTS", note=_NO_TAG_NAME),
     _op("BatchDeleteResourceTags", "DELETE",
         "/v3/{project_id}/{resource_type}/{resource_id}/tags/delete", "cts", None, "tag",
-        DOCUMENTED, "Deleting tags of a tracker", service_type="CTS"),
+        DOCUMENTED, "Deleting tags of a tracker", service_type="CTS", note=_NO_TAG_NAME),
 
     # ---- OBS data traces: object operations on a bucket a data tracker watches -------------
     # moto serves the calls; simulator/obs/datatraces.py records them (no route of its own)
@@ -477,7 +495,8 @@ OPERATIONS: tuple[Operation, ...] = (
 
     # ---- IAM (served, not audited) ---------------------------------------------------------
     _op("KeystoneCreateUserTokenByPassword", "POST", "/v3/auth/tokens", "iam", None, "token",
-        DOCUMENTED, "Obtaining a user token by password", auth="none", service_type="IAM"),
+        DOCUMENTED, "Obtaining a user token by password", auth="none", service_type="IAM",
+        any_role=True, note=_FOR_ONESELF),
     _op("KeystoneValidateToken", "GET", "/v3/auth/tokens", "iam", None, "token", DOCUMENTED,
         "Validating a token", service_type="IAM"),
     _op("KeystoneListProjects", "GET", "/v3/projects", "iam", None, "project", DOCUMENTED,
@@ -486,7 +505,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Listing the caller's accounts", service_type="IAM"),
     _op("CreateTemporaryAccessKeyByToken", "POST", "/v3.0/OS-CREDENTIAL/securitytokens", "iam",
         None, "credential", DOCUMENTED, "Obtaining a temporary AK/SK", auth="optional",
-        service_type="IAM"),
+        service_type="IAM", any_role=True, note=_FOR_ONESELF),
 )
 
 BY_ID: dict[str, Operation] = {op.operation_id: op for op in OPERATIONS}

@@ -117,7 +117,13 @@ IS_SUCCESS = Dialect("is_success", _is_success, bad_body="ModelArts.0101",
 # training v2 adds error_solution
 TRAINING_V2 = Dialect("training_v2", _with_solution, bad_body="ModelArts.2788",
                       read_only_refused=_READ_ONLY)
-CTS = Dialect("cts", _error_msg, prefix="CTS", bad_body="CTS.0003", scope_refused=_CTS_SCOPE)
+# CTS's error table: 403 CTS.0013 "no permission, check roles"
+_CTS_READ_ONLY = ("CTS.0013", "No permission, check roles: user %(user)s may only read and "
+                  "cannot perform operation %(operation)s")
+CTS = Dialect("cts", _error_msg, prefix="CTS", bad_body="CTS.0003", scope_refused=_CTS_SCOPE,
+              read_only_refused=_CTS_READ_ONLY)
+# IAM's writes (a token, temporary keys) are any user's for itself: rows marked any_role, and
+# no refusal of its own
 IAM = Dialect("iam", _iam, prefix="IAM", bad_body="IAM.0003", scope_refused=_CTS_SCOPE)
 APIG = Dialect("apig", _apig, prefix="APIGW")
 OBS = Dialect("obs", _obs, prefix="OBS")

@@ -151,9 +151,10 @@ def check_scope(sim, op, caller: Caller | None, project_id, params):
 
 
 def check_role(op, caller: Caller | None):
-    """A read-only user may not write, in the families whose dialect says how they refuse."""
+    """A read-only user may not write, in the families whose dialect says how they refuse
+    (every family with a write some role may not make); rows any role may call are exempt."""
     refused = op.dialect.read_only_refused
-    if op.read_only or caller is None or refused is None or caller.user.can_write:
+    if op.read_only or op.any_role or caller is None or refused is None or caller.user.can_write:
         return
     code, message = refused
     raise ApiError(403, code, message % {"operation": op.operation_id, "user": caller.user.name})

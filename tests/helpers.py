@@ -79,7 +79,8 @@ def user_object(name: str) -> dict:
 def expected_record(actual: dict, *, trace_name, operation_id, resource_id, resource_name,
                     code, request, response, user="admin", rating=None, read_only=False,
                     resource_type="dataset", api_version="v2", time=FROZEN_MS,
-                    project_id=PROJECT_ID, error_code=None, request_id=None) -> dict:
+                    project_id=PROJECT_ID, error_code=None, request_id=None,
+                    service_type="ModelArts", record_time=None) -> dict:
     """The whole record a call must leave. trace_id is the one thing a test cannot know ahead:
     it is checked for shape and taken from the actual record."""
     assert UUID.match(actual.get("trace_id", "")), actual.get("trace_id")
@@ -91,12 +92,12 @@ def expected_record(actual: dict, *, trace_name, operation_id, resource_id, reso
         "trace_rating": rating or ("normal" if status < 400 else
                                    "warning" if status < 500 else "incident"),
         "trace_type": "ApiCall",
-        "service_type": "ModelArts",
+        "service_type": service_type,
         "resource_type": resource_type,
         "resource_id": resource_id,
         "resource_name": resource_name,
         "time": time,
-        "record_time": time,
+        "record_time": time if record_time is None else record_time,
         "request": "" if request is None else orjson.dumps(request).decode(),
         "response": "" if response is None else orjson.dumps(response).decode(),
         "code": str(code),
@@ -162,6 +163,16 @@ def check_refusal(client, resp, status, code, dialect="modelarts", **kw):
     actual = check_trace(client, resp, code=status, response=body, error_code=code, **kw)
     assert actual["trace_rating"] == ("incident" if status >= 500 else "warning")
     return body
+
+
+def cts_record(actual: dict, *, trace_name, operation_id, resource_id, resource_name, code,
+               request, response, resource_type="tracker", **more) -> dict:
+    """The whole record of one of CTS's own operations (a tracker or notification write),
+    which CTS records with service type CTS (user guide, Auditing)."""
+    return expected_record(actual, trace_name=trace_name, operation_id=operation_id,
+                           resource_id=resource_id, resource_name=resource_name, code=code,
+                           request=request, response=response, resource_type=resource_type,
+                           api_version="v3", service_type="CTS", **more)
 
 
 def server_call(server, method: str, path: str, body=None, *, query: str = "",

@@ -178,7 +178,7 @@ EXPECTED_DIALECTS = {
                     "ModelArts.0210", "ModelArts.0108"),
     "services_v2": ("modelarts", *_MA, *_OTHER),
     "pools": ("modelarts", *_MA, *_OTHER),
-    "cts": ("cts", "CTS", "CTS.0003", "APIGW.0308", "CTS.0002", None),
+    "cts": ("cts", "CTS", "CTS.0003", "APIGW.0308", "CTS.0002", "CTS.0013"),
     "iam": ("iam", "IAM", "IAM.0003", "APIGW.0308", "CTS.0002", None),
     "obs": ("obs", "OBS", None, "APIGW.0308", "ModelArts.0210", None),
 }

@@ -853,11 +853,22 @@ OBS_DATA_OPERATIONS = {
     "operation_list": ["putObject", "copyObject", "getObject", "getObjectMetadata",
                        "deleteObject", "deleteObjects", "initiateMultipartUpload", "uploadPart",
                        "completeMultipartUpload", "abortMultipartUpload"]}
+# CTS records its own tracker and notification writes (user guide, Auditing)
+CTS_OPERATIONS = [
+    {"service_type": "CTS", "resource_type": "tracker",
+     "operation_list": ["createTracker", "updateTracker", "deleteTracker"]},
+    {"service_type": "CTS", "resource_type": "notification",
+     "operation_list": ["createNotification", "updateNotification", "deleteNotification"]}]
 
 
 def test_list_operations_of_every_service(client):
     assert ok(client.get("/v3/{project_id}/operations")) == {
-        "operations": ALL_MODELARTS_OPERATIONS + [OBS_DATA_OPERATIONS]}
+        "operations": CTS_OPERATIONS + ALL_MODELARTS_OPERATIONS + [OBS_DATA_OPERATIONS]}
+    assert ok(client.get("/v3/{project_id}/operations", query={"service_type": "CTS"})) == {
+        "operations": CTS_OPERATIONS}
+    assert ok(client.get("/v3/{project_id}/operations",
+                         query={"service_type": "CTS", "resource_type": "notification"})) == {
+        "operations": CTS_OPERATIONS[1:]}
     assert ok(client.get("/v3/{project_id}/operations", query={"service_type": "OBS"})) == {
         "operations": [OBS_DATA_OPERATIONS]}
     assert ok(client.get("/v3/{project_id}/operations",
@@ -865,7 +876,7 @@ def test_list_operations_of_every_service(client):
         "operations": ALL_MODELARTS_OPERATIONS}
 
 
-@pytest.mark.parametrize("query", [{"service_type": "CTS"}, {"service_type": "modelarts"},
+@pytest.mark.parametrize("query", [{"service_type": "ECS"}, {"service_type": "modelarts"},
                                    {"service_type": "ModelArts", "resource_type": "bucket"}])
 def test_list_operations_for_nothing_known(client, query):
     assert ok(client.get("/v3/{project_id}/operations", query=query)) == {"operations": []}

@@ -12,7 +12,7 @@ from obs import ObsClient
 
 from simulator.server import start_in_thread
 from simulator.settings import Settings
-from tests.helpers import DOMAIN, PROJECT_ID, USERS, UUID, server_call
+from tests.helpers import DOMAIN, PROJECT_ID, USERS, UUID, cts_record, server_call
 
 ADMIN = USERS["admin"]
 
@@ -29,7 +29,10 @@ def esdk(server, sk=ADMIN["sk"]) -> ObsClient:
                      max_retry_count=0, timeout=30)
 
 
-def data_tracker(server, name="watch", events=("READ", "WRITE"), archive="data-archive"):
+def data_tracker(server, name="watch", events=("READ", "WRITE"), archive="data-archive",
+                 created: list | None = None):
+    """An ObsClient, after creating a data tracker on bucket `tracked` (its reply appended to
+    `created`)."""
     client = esdk(server)
     client.createBucket("tracked")
     if archive:
@@ -40,6 +43,8 @@ def data_tracker(server, name="watch", events=("READ", "WRITE"), archive="data-a
         body["obs_info"] = {"bucket_name": archive, "file_prefix_name": "obs"}
     resp = server_call(server, "POST", "/v3/{project_id}/tracker", body)
     assert resp.status_code == 201, resp.text
+    if created is not None:
+        created.append((body, resp))
     return client
 
 
@@ -51,7 +56,8 @@ def data_traces(server, tracker="watch") -> list[dict]:
 
 
 def test_an_upload_is_one_exact_data_trace(server):
-    client = data_tracker(server)
+    created = []
+    client = data_tracker(server, created=created)
     put = client.putContent("tracked", "in/a b.txt", "hello")
     assert put.status == 200
     [trace] = data_traces(server)
@@ -74,9 +80,15 @@ def test_an_upload_is_one_exact_data_trace(server):
         "tracker_name": "watch", "project_id": PROJECT_ID, "domain_id": DOMAIN["id"],
         "event_type": "data", "user_agent": trace["user_agent"]}
     assert trace["time"] <= trace["record_time"]
-    # data traces are not management traces
+    # data traces are not management traces: those hold the tracker's creation alone
     management = server_call(server, "GET", "/v3/{project_id}/traces", query="limit=200")
-    assert management.json()["traces"] == []
+    [(body, reply)] = created
+    [create] = management.json()["traces"]
+    assert create == cts_record(
+        create, trace_name="createTracker", operation_id="CreateTracker",
+        resource_id=reply.json()["id"], resource_name="watch", code=201, request=body,
+        response=reply.json(), request_id=reply.headers["X-Request-Id"], time=create["time"],
+        record_time=create["record_time"])
 
 
 def test_every_object_operation_is_named_and_rated(server):

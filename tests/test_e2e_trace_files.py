@@ -56,8 +56,9 @@ def test_trace_files_hold_exactly_what_listtraces_serves(server, sdk):
     assert created.obs_info.bucket_name == "siem-archive"
     for name in ("alpha", "beta", "gamma"):
         _create_dataset(server, name)
+    # ModelArts's file, and CTS's with the tracker's own creation (CTS records it)
     assert requests.post(server.endpoint + "/_sim/flush", timeout=30).json() == {
-        "files_written": 1}
+        "files_written": 2}
 
     delivered = _delivered(server, "siem-archive")
     page = sdk.cts.list_traces(ListTracesRequest(trace_type="system", limit=10))
@@ -65,6 +66,8 @@ def test_trace_files_hold_exactly_what_listtraces_serves(server, sdk):
     assert [r["trace_id"] for r in delivered] == [t["trace_id"] for t in reversed(served)]
     api = server_call(server, "GET", "/v3/{project_id}/traces").json()["traces"]
     assert delivered == list(reversed(api))  # record for record, field for field
+    assert [(r["service_type"], r["trace_name"]) for r in delivered] == [
+        ("CTS", "createTracker")] + [("ModelArts", "createDataset")] * 3
 
     listed = sdk.cts.list_trackers(ListTrackersRequest())
     assert [t.tracker_name for t in listed.trackers] == ["system"]
@@ -81,6 +84,13 @@ def test_trace_files_hold_exactly_what_listtraces_serves(server, sdk):
         raise AssertionError("a second delete must fail")
     except ClientRequestException as exc:
         assert (exc.status_code, exc.error_code) == (404, "CTS.0214")
+    # CTS recorded each of its own writes, the refused second delete as a warning
+    own = sdk.cts.list_traces(ListTracesRequest(trace_type="system", limit=10,
+                                                service_type="CTS")).traces
+    assert [(t.trace_name, t.code, t.trace_rating, t.resource_name) for t in reversed(own)] == [
+        ("createTracker", "201", "normal", "system"), ("updateTracker", "200", "normal", "system"),
+        ("deleteTracker", "204", "normal", "system"),
+        ("deleteTracker", "404", "warning", "system")]
 
 
 def test_trackers_and_pending_traces_survive_a_restart(tmp_path):
@@ -95,12 +105,15 @@ def test_trackers_and_pending_traces_survive_a_restart(tmp_path):
         first.stop()  # shutdown writes what the tracker holds
     second = start_in_thread(Settings(port=0, obs_buckets=FIXTURE_BUCKETS, data_dir=str(tmp_path)))
     try:
-        assert [r["resource_name"] for r in _delivered(second, "kept-archive")] == [
-            "before-restart"]
+        assert [(r["trace_name"], r["resource_name"])
+                for r in _delivered(second, "kept-archive")] == [
+            ("createTracker", "system"), ("createDataset", "before-restart")]
         _create_dataset(second, "after-restart")
         assert requests.post(second.endpoint + "/_sim/flush", timeout=30).json() == {
             "files_written": 1}
-        assert [r["resource_name"] for r in _delivered(second, "kept-archive")] == [
-            "before-restart", "after-restart"]
+        assert [(r["trace_name"], r["resource_name"])
+                for r in _delivered(second, "kept-archive")] == [
+            ("createTracker", "system"), ("createDataset", "before-restart"),
+            ("createDataset", "after-restart")]
     finally:
         second.stop()

@@ -200,8 +200,11 @@ def test_a_failing_webhook_is_retried_with_backoff(receiver):
         server_call(server, "POST", NOTIFICATIONS,
                     notification(operation_type="complete", operations=[]))
         server_call(server, "POST", DS, dataset("retried"))
-        assert [(a["attempt"], a.get("status"), a["outcome"]) for a in _attempts(server)] == [
-            (1, 500, "refused"), (2, 503, "refused"), (3, 200, "delivered")]
+        # a complete notification hears of every trace, CTS's own createNotification first
+        assert [(a["trace_name"], a["attempt"], a.get("status"), a["outcome"])
+                for a in _attempts(server)] == [
+            ("createNotification", 1, 500, "refused"), ("createNotification", 2, 503, "refused"),
+            ("createNotification", 3, 200, "delivered"), ("createDataset", 1, 200, "delivered")]
     finally:
         server.stop()
 
@@ -216,7 +219,9 @@ def test_an_unreachable_webhook_never_holds_up_the_call():
                     notification(operation_type="complete", operations=[]))
         assert server_call(server, "POST", DS, dataset("alone")).status_code == 201
         attempts = _attempts(server)
-        assert [a["outcome"] for a in attempts] == ["failed: ConnectionError"] * 3
+        assert [(a["trace_name"], a["outcome"]) for a in attempts] == \
+            [("createNotification", "failed: ConnectionError")] * 3 \
+            + [("createDataset", "failed: ConnectionError")] * 3
     finally:
         server.stop()
 
@@ -230,9 +235,12 @@ def test_only_the_listed_users_and_a_topic_without_webhook_is_said(receiver):
         assert server_call(server, "POST", DS, dataset("by-developer"),
                      user="developer").status_code == 201
         server_call(server, "POST", DS, dataset("by-admin"))
-        [attempt] = _attempts(server)  # the developer's call is not the listed users'
-        assert attempt["trace_name"] == "createDataset"
-        assert attempt["url"] is None and "no webhook" in attempt["outcome"]
+        # the developer's call is not the listed users'; the admin's creation of the
+        # notification is (CTS records it)
+        attempts = _attempts(server)
+        assert [a["trace_name"] for a in attempts] == ["createNotification", "createDataset"]
+        for attempt in attempts:
+            assert attempt["url"] is None and "no webhook" in attempt["outcome"]
     finally:
         server.stop()
 
@@ -244,3 +252,48 @@ def test_malformed_ids_and_rules_are_refused(client):
     resp = client.post(NOTIFICATIONS, notification(filter={"condition": "AND",
                                                            "rule": [long_rule]}))
     assert resp.status_code == 400 and resp.json["error_code"] == "CTS.0003"
+
+
+def test_notification_writes_leave_whole_cts_traces(client, sim):
+    from tests.helpers import cts_record
+    created = client.post(NOTIFICATIONS, notification())
+    n_id = created.json["notification_id"]
+    trace = client.last_trace()
+    assert trace == cts_record(
+        trace, trace_name="createNotification", operation_id="CreateNotification",
+        resource_type="notification", resource_id=n_id, resource_name="dataset-changes",
+        code=201, request=notification(), response=created.json,
+        request_id=created.headers["X-Request-Id"])
+    off = {"notification_id": n_id, "status": "disabled"}
+    resp = client.put(NOTIFICATIONS, off)
+    trace = client.last_trace()
+    assert trace == cts_record(
+        trace, trace_name="updateNotification", operation_id="UpdateNotification",
+        resource_type="notification", resource_id=n_id, resource_name="dataset-changes",
+        code=200, request=off, response=resp.json, request_id=resp.headers["X-Request-Id"])
+    bad = {"notification_id": n_id, "status": "paused"}
+    resp = client.put(NOTIFICATIONS, bad)
+    assert resp.status_code == 400
+    trace = client.last_trace()  # a refused change names the notification
+    assert trace == cts_record(
+        trace, trace_name="updateNotification", operation_id="UpdateNotification",
+        resource_type="notification", resource_id=n_id, resource_name="dataset-changes",
+        code=400, request=bad, response=resp.json, rating="warning", error_code="CTS.0003",
+        request_id=resp.headers["X-Request-Id"])
+    resp = client.delete(NOTIFICATIONS, query={"notification_id": n_id})
+    trace = client.last_trace()
+    assert trace == cts_record(
+        trace, trace_name="deleteNotification", operation_id="DeleteNotification",
+        resource_type="notification", resource_id=n_id, resource_name="dataset-changes",
+        code=204, request={"notification_id": n_id}, response=None,
+        request_id=resp.headers["X-Request-Id"])
+    resp = client.delete(NOTIFICATIONS, query={"notification_id": n_id})
+    trace = client.last_trace()  # an unknown id: the trace names the id asked for
+    assert trace == cts_record(
+        trace, trace_name="deleteNotification", operation_id="DeleteNotification",
+        resource_type="notification", resource_id=n_id, resource_name="", code=400,
+        request={"notification_id": n_id}, response=resp.json, rating="warning",
+        error_code="CTS.0003", request_id=resp.headers["X-Request-Id"])
+    count = sim.traces.count()
+    client.get(NOTIFICATIONS + "/smn")
+    assert sim.traces.count() == count

@@ -126,7 +126,9 @@ def _traffic(server) -> dict:
         "users": [{"id": NEWCOMER["user"], "name": "nadia", "role": "admin",
                    "credentials": [{"access_key": NEWCOMER["ak"],
                                     "secret_key": NEWCOMER["sk"]}]}]}]})
-    assert _admin(server, "/flush").json()["files_written"] == 2  # system and data files
+    # the system tracker's files (ModelArts's, and CTS's own createTracker of both trackers)
+    # and the data tracker's
+    assert _admin(server, "/flush").json()["files_written"] == 3
     requests.get(server.endpoint + "/_sim/keys", timeout=30)  # the digest key made now
     _admin(server, "/clock", {"action": "freeze"})
     return {"datasets": datasets, "job": job, "token": token,
@@ -278,7 +280,8 @@ def traffic_app():
         assert client.post(DATASET, _dataset_body(name)).status_code == 201
     assert client.post(TJ, _job_body()).status_code == 201
     sim.clock.advance(30)
-    assert admin.post("/_sim/flush").json["files_written"] == 1
+    # ModelArts's trace file, and CTS's holding the tracker's own createTracker
+    assert admin.post("/_sim/flush").json["files_written"] == 2
     assert admin.post("/v3/auth/tokens", json={"auth": {"identity": {
         "methods": ["password"], "password": {"user": {
             "name": "developer", "password": USERS["developer"]["password"],
@@ -546,7 +549,8 @@ def test_the_same_seed_gives_the_same_ids_and_tokens():
     assert one == again
     assert one["token"] != other["token"]
     traces = orjson.loads(one["answers"][-2][1])["traces"]
-    assert len(traces) == 3 and len({t["trace_id"] for t in traces}) == len(traces)
+    assert len(traces) == 4 and len({t["trace_id"] for t in traces}) == len(traces)
+    assert [(t["service_type"], t["trace_name"]) for t in traces][-1] == ("CTS", "createTracker")
 
 
 def test_the_same_seed_gives_the_same_ids_through_a_server():

@@ -130,18 +130,23 @@ def test_trace_files_a_tracker_delivers_are_valid(tmp_path, code, user):
             "obs_info": {"bucket_name": "cts-bucket", "file_prefix_name": "audit"}}
         ).status_code == 201
         make_traffic(client, sim)
-        assert app.test_client().post("/_sim/flush").json["files_written"] == 1
-        [obj] = sim.obs_files.objects("/cts-bucket/CloudTraces/")
-        data = sim.obs_files.read(obj.path, 1 << 20)
+        # one file per service: ModelArts's traffic, and CTS's own createTracker
+        assert app.test_client().post("/_sim/flush").json["files_written"] == 2
+        files = {obj.key: sim.obs_files.read(obj.path, 1 << 20)
+                 for obj in sim.obs_files.objects("/cts-bucket/CloudTraces/")}
     finally:
         sim.close()
-    held = orjson.loads(gzip.decompress(data))
+    assert sorted(key.split("/")[-2] for key in files) == ["CTS", "ModelArts"]
+    held = [r for data in files.values() for r in orjson.loads(gzip.decompress(data))]
+    assert sorted(r["trace_name"] for r in held if r["service_type"] == "CTS") == [
+        "createTracker"]
     assert {type(r["code"]) for r in held} == {int if code == "int" else str}
     assert {type(r["user"]) for r in held} == {str if user == "string" else dict}
-    target = tmp_path / obj.key
-    target.parent.mkdir(parents=True)
-    target.write_bytes(data)
-    assert run(tmp_path) == (0, "checked 4 records in 1 file: valid\n")
+    for key, data in files.items():
+        target = tmp_path / key
+        target.parent.mkdir(parents=True)
+        target.write_bytes(data)
+    assert run(tmp_path) == (0, "checked 5 records in 2 files: valid\n")
 
 
 def test_data_traces_are_valid(server, tmp_path):

@@ -2,7 +2,8 @@
 
 Each transfer takes the traces recorded since the tracker's cursor (store order): the
 management traces for the `system` tracker, a data tracker's own data traces for it. It groups
-them by service and by transfer period of their time, and writes one file per group:
+them by service (unless `is_sort_by_service` is false) and by transfer period of their time,
+and writes one file per group:
 
     CloudTraces/{region}/{yyyy}/{mm}/{dd}/{tracker}/{service}/
         {prefix}_CloudTrace_{region}_{yyyy-mm-dd}T{HH-MM-SS}Z_{16 hex}.json.gz
@@ -80,11 +81,14 @@ class Delivery:
             if not due:
                 break
             groups: dict[tuple[str, int], list[dict]] = {}
+            by_service = info.get("is_sort_by_service", True)
             for _, record in due:
-                if record.get("service_type") in tracker.exclude_service:
+                service = record.get("service_type")
+                if service in tracker.exclude_service:
                     continue
                 window_end = (record["time"] // self.period_ms + 1) * self.period_ms
-                groups.setdefault((record.get("service_type") or "", min(window_end, now)),
+                # without service folders, one file holds every service's traces of a period
+                groups.setdefault(((service or "") if by_service else "", min(window_end, now)),
                                   []).append(record)
             for (service, stamp), records in sorted(groups.items()):
                 if not self._write(project, tracker, service, stamp, records):
@@ -127,7 +131,7 @@ def file_key(region: str, tracker_name: str, service: str, stamp_ms: int, obs_in
     """Where a tracker puts the trace file of a period that ends (or was flushed) at stamp."""
     when = datetime.fromtimestamp(stamp_ms / 1000, timezone.utc)
     folder = "CloudTraces/%s/%s/%s" % (region, when.strftime("%Y/%m/%d"), tracker_name)
-    if obs_info.get("is_sort_by_service", True):
+    if obs_info.get("is_sort_by_service", True) and service:
         folder += "/" + service
     gz = obs_info.get("compress_type", "gzip") == "gzip"
     return "%s/%s_CloudTrace_%s_%s_%s.json%s" % (

@@ -119,9 +119,10 @@ def _write(sim, project, tracker, service: str, hour_ms: int, files: list) -> No
     end = hour_ms + HOUR_MS
     when = datetime.fromtimestamp(end / 1000, timezone.utc)
     region = project.region
-    key = "CloudTraces/%s/%s/%s/Digest/%s/%s_CloudTrace-Digest_%s_%s.json.gz" % (
-        region, when.strftime("%Y/%m/%d"), tracker.name, service, info["file_prefix_name"],
-        region, _stamp(end))
+    # service "": the tracker writes no service folders (is_sort_by_service false)
+    key = "CloudTraces/%s/%s/%s/Digest/%s%s_CloudTrace-Digest_%s_%s.json.gz" % (
+        region, when.strftime("%Y/%m/%d"), tracker.name, service + "/" if service else "",
+        info["file_prefix_name"], region, _stamp(end))
     previous = tracker.digest_last.get(service) or {}
     digest = {
         "project_id": project.id, "digest_start_time": _stamp(hour_ms),

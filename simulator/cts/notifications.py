@@ -175,8 +175,20 @@ def update_notification(ctx):
     state: State = ctx.state
     wanted = body.get("notification_id")
     n = state.notifications.get(wanted) if isinstance(wanted, str) else None
-    if n is None:
-        raise _bad("no notification with notification_id %r" % body.get("notification_id"))
+    if n is None:  # its trace names the notification asked for
+        err = _bad("no notification with notification_id %r" % body.get("notification_id"))
+        err.resource_id = wanted if isinstance(wanted, str) else None
+        raise err
+    try:
+        _update(ctx, state, body, n)
+    except ApiError as err:  # a refused change names the notification
+        err.resource_id, err.resource_name = n.id, n.name
+        raise
+    ctx.sim.notifier.changed()
+    return Reply(200, describe(ctx, n), n.id, n.name)
+
+
+def _update(ctx, state, body: dict, n: Notification) -> None:
     fields = _fields(ctx, body, n)
     if any(o.name == fields["name"] and o.id != n.id for o in state.notifications.values()):
         raise ApiError(400, "CTS.0400", "The notification name %s already exists."
@@ -189,8 +201,6 @@ def update_notification(ctx):
     for key, value in fields.items():
         setattr(n, key, value)
     n.status = status
-    ctx.sim.notifier.changed()
-    return Reply(200, describe(ctx, n), n.id, n.name)
 
 
 @handler("ListNotifications")
@@ -213,8 +223,10 @@ def delete_notification(ctx):
     if not ids:
         raise ApiError(400, "CTS.0300", "Query failed: notification_id is required.")
     unknown = [i for i in ids if i not in state.notifications]
-    if unknown:
-        raise _bad("no notification with notification_id %r" % unknown[0])
+    if unknown:  # its trace names the notification asked for
+        err = _bad("no notification with notification_id %r" % unknown[0])
+        err.resource_id = unknown[0]
+        raise err
     gone = [state.notifications.pop(i) for i in ids]
     ctx.sim.notifier.changed()
     return Reply(204, None, resources=[(n.id, n.name) for n in gone])

@@ -206,8 +206,9 @@ def update_tracker(ctx):
     kind, name = _type_and_name(body)
     state: State = ctx.state
     tracker = state.trackers.get(name)
-    if tracker is None or tracker.type != kind:
-        raise ApiError(404, "CTS.0214", "The tracker %s does not exist." % name)
+    if tracker is None or tracker.type != kind:  # its trace names the tracker asked for
+        raise ApiError(404, "CTS.0214", "The tracker %s does not exist." % name,
+                       resource_name=name)
     # everything is checked before anything changes: a refusal leaves the tracker as it was
     status = body.get("status", tracker.status)
     if status not in ("enabled", "disabled"):
@@ -265,8 +266,9 @@ def delete_tracker(ctx):
     else:
         tracker = state.trackers.get(name)
         doomed = [tracker] if tracker is not None and tracker.type == kind else []
-    if not doomed:
-        raise ApiError(404, "CTS.0214", "The tracker %s does not exist." % (name or "(data)"))
+    if not doomed:  # its trace names the tracker asked for
+        raise ApiError(404, "CTS.0214", "The tracker %s does not exist." % (name or "(data)"),
+                       resource_name=name)
     for tracker in doomed:
         del state.trackers[tracker.name]
     return Reply(204, None, resources=[(t.id, t.name) for t in doomed])
