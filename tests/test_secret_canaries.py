@@ -84,3 +84,22 @@ def test_an_sk_sent_as_content_is_masked(app, sim):
     trace = client.traces(limit=1)[0]
     assert trace["trace_name"] == "addAkSk" and trace["code"] == "400"
     assert ADMIN_SK not in orjson.dumps(trace).decode()
+
+
+def test_a_password_json_must_escape_is_masked_as_json_writes_it():
+    from simulator.core import Simulator
+    from simulator.identity.accounts import Directory
+    from simulator.settings import Settings
+    data = {"domains": [{"id": "a" * 32, "name": "quoted", "projects": [
+        {"id": "b" * 32, "name": "cn-north-4"}], "users": [
+        {"id": "c" * 32, "name": "q", "role": "admin", "password": 'pa"ss\\word!',
+         "keys": [{"ak": "QUOTEDAK000000000000", "sk": "s" * 40}]}]}]}
+    directory = Directory.from_mapping(data)
+    sim = Simulator(Settings(), directory=directory)
+    try:
+        text = orjson.dumps({"note": 'pa"ss\\word!'}).decode()
+        assert 'pa\\"ss' in text
+        assert sim.secrets.found_in(text)
+        assert "pa" not in sim.secrets.hide(text).replace('"note"', "")
+    finally:
+        sim.close()

@@ -140,10 +140,17 @@ class Directory:
         return self._passwords
 
     def _know_passwords(self) -> None:
+        """Each password as it is and as JSON writes it inside a string (a quote or a backslash
+        escaped), since traces hold bodies as JSON text."""
+        import orjson
+
         from simulator.identity.secrets import MIN_PASSWORD
-        self._passwords = sorted({u.password for u in self.users
-                                  if u.password and len(u.password) >= MIN_PASSWORD},
-                                 key=len, reverse=True)  # a longer one first: it may hold another
+        forms = set()
+        for u in self.users:
+            if u.password and len(u.password) >= MIN_PASSWORD:
+                forms.add(u.password)
+                forms.add(orjson.dumps(u.password).decode()[1:-1])
+        self._passwords = sorted(forms, key=len, reverse=True)  # a longer one may hold another
 
     def user(self, name: str, domain_name: str | None = None, domain_id: str | None = None):
         for u in self.users:
