@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from simulator.cts.record import MASK, mask, secret_name
-from tests.helpers import USERS, SignedClient
+from tests.helpers import GLOBEX_PROJECT_ID, USERS, SignedClient
 from tests.test_auth import issue_temporary, issue_token
 
 DS = "/v2/{project_id}/datasets"
@@ -23,10 +23,35 @@ def test_a_key_with_a_secrets_word_is_a_secrets_name(name):
     assert secret_name(name)
 
 
+@pytest.mark.parametrize("name", ["authKey", "signingKey", "master_key", "Authorization",
+                                  "cookie", "obsSkValue", "db.sk.value", "authToken"])
+def test_more_secrets_names(name):
+    assert secret_name(name)
+    assert orjson.loads(_text({name: "s3cr3t", "n": 1})) == {name: MASK, "n": 1}
+
+
 @pytest.mark.parametrize("name", ["task", "disk", "mask", "passage", "bypass_cache", "key",
-                                  "access_key_id", "name", "value", "skip", "desk_id"])
+                                  "access_key_id", "name", "value", "skip", "desk_id",
+                                  "max_tokens", "tokenizer", "token_count", "pass_rate",
+                                  "credential_type", "dew_secret_name", "password_length"])
 def test_ordinary_keys_are_not(name):
+    """Nor are keys that only describe a secret: a DEW secret's name, a count of tokens."""
     assert not secret_name(name)
+    assert orjson.loads(_text({name: 512})) == {name: 512}
+
+
+def _text(body) -> str:
+    from simulator.cts.record import _as_text
+    return _as_text(body)
+
+
+def test_v1_training_parameters_are_label_value_pairs():
+    body = {"config": {"parameter": [{"label": "db_password", "value": "hunter2"},
+                                     {"label": "OBS_SK", "value": "ZZZ"},
+                                     {"label": "epochs", "value": "10"}]}}
+    assert orjson.loads(_text(body)) == {"config": {"parameter": [
+        {"label": "db_password", "value": MASK}, {"label": "OBS_SK", "value": MASK},
+        {"label": "epochs", "value": "10"}]}}
 
 
 def test_every_shape_is_masked():
@@ -99,7 +124,29 @@ def test_a_password_json_must_escape_is_masked_as_json_writes_it():
     try:
         text = orjson.dumps({"note": 'pa"ss\\word!'}).decode()
         assert 'pa\\"ss' in text
-        assert sim.secrets.found_in(text)
-        assert "pa" not in sim.secrets.hide(text).replace('"note"', "")
+        assert sim.secrets.found_in(text, "a" * 32)
+        assert "pa" not in sim.secrets.hide(text, "a" * 32).replace('"note"', "")
     finally:
         sim.close()
+
+
+def test_another_accounts_password_is_not_hidden_so_no_guess_is_confirmed(app, sim):
+    """Hiding every account's passwords in anyone's traces would let mallory test guesses at
+    acme's against her own log; an account's traces hide its own passwords only."""
+    mallory = SignedClient(app, user="mallory", project_id=GLOBEX_PROJECT_ID)
+    note = "guess=%s guess=%s" % (USERS["admin"]["password"], USERS["mallory"]["password"])
+    mallory.post(DS, {"dataset_name": "guesses", "description": note, "work_path_type": 0,
+                      "work_path": "/globex-data/out/",
+                      "data_sources": [{"data_path": "/globex-data/in/"}]})
+    text = orjson.dumps(mallory.traces(limit=1)[0]).decode()
+    assert "guess=%s guess=%s" % (USERS["admin"]["password"], MASK) in text
+
+
+def test_tokens_are_found_anywhere_in_a_run(app, sim):
+    first, second = issue_token(app), issue_token(app)
+    temporary = issue_temporary(app, first)
+    text = "x".join([first + second, "MIIabc" + second,
+                     temporary["securitytoken"] + first, "abcMII" + second])
+    hidden = sim.secrets.hide(text, USERS["admin"].get("domain", {}).get("id", ""))
+    for secret in (first, second, temporary["securitytoken"]):
+        assert secret not in hidden

@@ -17,22 +17,28 @@ import orjson
 NORMAL, WARNING, INCIDENT = "normal", "warning", "incident"
 RATINGS = (NORMAL, WARNING, INCIDENT)  # a trace_rating, by rising severity
 MASK = "********"  # what CTS's example traces show for a secret
-_SECRET_KEYS = ("password", "secret", "token", "adminpass", "private_key", "passwd")
-_SECRET_EXACT = {"sk", "secret_key", "securitytoken", "security_token", "credential_secret"}
-# a key made of words (OBS_SK, dbPass, ak_sk, Credential) one of which names a secret, or that
-# reads as one run (API_KEY, private-key)
+_SECRET_KEYS = ("password", "secret", "adminpass", "private_key", "passwd")
+_SECRET_EXACT = {"sk", "secret_key", "securitytoken", "security_token", "credential_secret",
+                 "authorization", "cookie", "set-cookie"}
+# a key made of words (OBS_SK, dbPass, ak_sk, Credential, X-Auth-Token) one of which names a
+# secret, or that reads as one run (API_KEY, private-key, signingKey)
 _SECRET_WORDS = {"password", "passwd", "pwd", "pass", "secret", "token", "sk", "credential",
                  "credentials", "apikey", "privatekey"}
-_SECRET_RUNS = ("apikey", "privatekey", "accesssecret")
+_SECRET_RUNS = ("apikey", "privatekey", "accesssecret", "authkey", "signingkey", "masterkey")
+# a last word that makes the key describe a secret rather than hold one (dew_secret_name,
+# token_count, pass_rate, credential_type, password_length)
+_DESCRIBING = {"name", "names", "id", "ids", "type", "count", "rate", "length", "size", "num",
+               "number", "mode", "enabled", "expires", "expire", "ttl", "policy", "hint"}
 _WORDS = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 MAX_VALUE_CHARS = 4096  # longer string values (sample bytes in base64) are elided
 # what a key mask() could hide shows, anywhere in a lower-cased serialised body: only then is the
 # body walked. One regular expression of plain words over the lower-cased bytes: it skips ahead
 # to their first letters, as fast as seven substring searches on a large body and faster on a
 # small one. A {"name": "DB_PASS", "value": ...} pair shows its name, which holds one of these as
-# any secret's name does. A camel-case "Sk" word alone (obsSk) is not looked for
+# any secret's name does
 _MAYBE_SECRET = re.compile(
-    rb'"sk|sk"|_sk|-sk|pass|secret|token|private|pwd|credential|api[_-]?key')
+    rb'"sk|sk"|_sk|-sk|\.sk|sk\.|pass|secret|token|private|pwd|credential|api[_-]?key|'
+    rb'auth[_-]?key|signing[_-]?key|master[_-]?key|authorization|cookie')
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs 3 µs more a trace
@@ -101,21 +107,34 @@ def user_info(user, domain, access_key_id: str | None, *, temporary: bool = Fals
     return info
 
 
+def _words(name: str) -> list[str]:
+    return [w.lower() for w in _WORDS.split(name) if w]
+
+
 @functools.lru_cache(maxsize=4096)  # bodies repeat their keys: each is judged once
 def _secret_key(key: str) -> bool:
-    """A key whose whole value is a secret (password, secret_key, X-Auth-Token, ...)."""
-    key = key.lower()
-    return key in _SECRET_EXACT or any(s in key for s in _SECRET_KEYS)
+    """A key whose whole value is a secret (password, secret_key, Authorization, ...), unless
+    its last word says it only describes one (dew_secret_name)."""
+    lowered = key.lower()
+    if lowered in _SECRET_EXACT:
+        return True
+    words = _words(key)
+    if not words or words[-1] in _DESCRIBING:
+        return False
+    return any(s in lowered for s in _SECRET_KEYS) or "token" in words
 
 
 @functools.lru_cache(maxsize=4096)
 def secret_name(name) -> bool:
     """Whether a key (or the name of a name/value pair) names a secret: as a whole, or by one
-    of its words (OBS_SK, dbPass, ak_sk, Credential) or its run of letters (API_KEY)."""
+    of its words (OBS_SK, dbPass, ak_sk, Credential, X-Auth-Token) or its run of letters
+    (API_KEY); not when its last word only describes one (token_count, pass_rate)."""
     name = str(name)
     if _secret_key(name):
         return True
-    words = [w.lower() for w in _WORDS.split(name) if w]
+    words = _words(name)
+    if not words or words[-1] in _DESCRIBING:
+        return False
     run = "".join(words)
     return any(w in _SECRET_WORDS for w in words) or any(r in run for r in _SECRET_RUNS)
 
@@ -126,9 +145,10 @@ def mask(value):
     The value of a key that is a secret's name is masked whole; under a key that only has a
     secret's word in it (credential, OBS_SK), every plain value is, while objects inside keep
     what their own keys say (a credential's access key id stays); and so is the value of a
-    {"name"|"key": <a secret's name>, "value": ...} pair."""
+    {"name"|"key"|"label": <a secret's name>, "value": ...} pair (v1 training parameters are
+    label/value)."""
     if isinstance(value, dict):
-        named = value.get("name", value.get("key"))
+        named = value.get("name", value.get("key", value.get("label")))
         pair = "value" in value and isinstance(named, str) and secret_name(named)
         out = {}
         for k, v in value.items():
@@ -162,9 +182,10 @@ _CALLER_WRITTEN = ("request", "response", "resource_id", "resource_name", "user_
 def _hide_known(record: dict, secrets) -> None:
     """Every secret the simulator knows, masked wherever it stands in what the caller wrote:
     one look over all of it, and field by field only when something is there."""
-    if secrets.found_in("\n".join([record[k] for k in _CALLER_WRITTEN])):
+    domain = record["domain_id"]
+    if secrets.found_in("\n".join([record[k] for k in _CALLER_WRITTEN]), domain):
         for k in _CALLER_WRITTEN:
-            record[k] = secrets.hide(record[k])
+            record[k] = secrets.hide(record[k], domain)
 
 
 def _as_text(body) -> str:
@@ -172,7 +193,8 @@ def _as_text(body) -> str:
         return ""
     raw = orjson.dumps(body)
     # most bodies hold no secret and no huge value: their text is final as it is
-    if len(raw) <= MAX_VALUE_CHARS and _MAYBE_SECRET.search(raw.lower()) is None:
+    if len(raw) <= MAX_VALUE_CHARS and _MAYBE_SECRET.search(raw.lower()) is None \
+            and b"Sk" not in raw:  # obsSk: a word lower-casing hides
         return raw.decode()
     return orjson.dumps(mask(body)).decode()
 

@@ -135,9 +135,11 @@ class Directory:
         """Every secret key and security token of the accounts (identity/secrets.py)."""
         return self._secrets
 
-    def passwords(self) -> list[str]:
-        """The users' passwords long enough to be searched for in a text."""
-        return self._passwords
+    def passwords(self, domain_id: str) -> list[str]:
+        """The passwords of one account's users long enough to be searched for in a text (an
+        account's traces hide its own: hiding another's would tell its caller a guess was
+        right)."""
+        return self._passwords.get(domain_id, ())
 
     def _know_passwords(self) -> None:
         """Each password as it is and as JSON writes it inside a string (a quote or a backslash
@@ -145,12 +147,15 @@ class Directory:
         import orjson
 
         from simulator.identity.secrets import MIN_PASSWORD
-        forms = set()
+        forms: dict[str, set[str]] = {}
         for u in self.users:
             if u.password and len(u.password) >= MIN_PASSWORD:
-                forms.add(u.password)
-                forms.add(orjson.dumps(u.password).decode()[1:-1])
-        self._passwords = sorted(forms, key=len, reverse=True)  # a longer one may hold another
+                mine = forms.setdefault(u.domain.id, set())
+                mine.add(u.password)
+                mine.add(orjson.dumps(u.password).decode()[1:-1])
+        # a longer one first: it may hold another
+        self._passwords = {domain: sorted(found, key=len, reverse=True)
+                           for domain, found in forms.items()}
 
     def user(self, name: str, domain_name: str | None = None, domain_id: str | None = None):
         for u in self.users:

@@ -29,10 +29,11 @@ class KnownSecrets:
     def __init__(self, sim):
         self._sim = sim  # its directory and token store change on reset and restore
 
-    def found_in(self, text: str) -> bool:
-        """Whether the text may hold a known secret: cheap, and never wrong when it says no."""
+    def found_in(self, text: str, domain_id: str) -> bool:
+        """Whether the text may hold a known secret: cheap, and never wrong when it says no.
+        Passwords are the account's own (domain_id: whose trace it is)."""
         directory = self._sim.directory
-        for password in directory.passwords():
+        for password in directory.passwords(domain_id):
             if password in text:
                 return True
         if "MII" in text:  # an IAM or security token, maybe
@@ -45,18 +46,23 @@ class KnownSecrets:
             return False
         return _KEY_SHAPE in text.encode().translate(_ALNUM)
 
-    def hide(self, text: str) -> str:
+    def hide(self, text: str, domain_id: str) -> str:
         directory = self._sim.directory
-        for password in directory.passwords():
+        for password in directory.passwords(domain_id):
             if password in text:
                 text = text.replace(password, MASK)
         secrets = directory.secret_values()
         if "MII" in text:
             tokens = self._sim.tokens
             for run in set(_TOKEN_RUN.findall(text)):
-                for candidate in {run[:n] for n in TOKEN_LENGTHS} | {run}:
-                    if candidate in secrets or tokens.find(candidate) is not None:
-                        text = text.replace(candidate, MASK)
+                start = run.find("MII")
+                while start != -1:  # a token may stand anywhere in a run, even after another
+                    for n in TOKEN_LENGTHS:
+                        candidate = run[start:start + n]
+                        if len(candidate) == n and (candidate in secrets
+                                                    or tokens.find(candidate) is not None):
+                            text = text.replace(candidate, MASK)
+                    start = run.find("MII", start + 1)
         for run in set(_KEY_RUN.findall(text)):
             for i in range(len(run) - SK_LENGTH + 1):  # a key may stand inside a longer run
                 window = run[i:i + SK_LENGTH]
