@@ -9,10 +9,12 @@ import logging
 from functools import partial
 
 import orjson
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from simulator import catalog, errors, registry
+from simulator.admin import guard
+from simulator.admin.replies import error_reply
 from simulator.core import SIMULATOR_KEY, Simulator, simulator_of
 from simulator.dispatch import (MAX_BODY_BYTES, ApiRequest, Dispatcher, environ_headers,
                                 host_url, raw_target, source_ip)
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None, sim: Simulator | None = None) -
     from simulator.admin import state
     app.register_blueprint(state.blueprint)
     app.register_blueprint(fault_routes.blueprint)
+    app.before_request(lambda: _guard(sim))
     app.register_error_handler(HTTPException, lambda exc: http_error(sim, exc))
     app.register_error_handler(Exception, lambda exc: unexpected_error(sim))
 
@@ -48,6 +51,15 @@ def create_app(settings: Settings | None = None, sim: Simulator | None = None) -
     app.wsgi_app = Dispatcher(operations, lambda *matched: answer(sim, *matched),
                               fallback=app.wsgi_app, obs=ObsGateway(sim))
     return app
+
+
+def _guard(sim: Simulator):
+    """The /_sim controls answer only this machine (simulator/admin/guard.py)."""
+    if not request.path.startswith("/_sim"):
+        return None
+    why = guard.refusal(request.headers.get("Host"), request.headers.get("Origin"),
+                        request.scheme, sim.settings)
+    return error_reply(why, 403) if why else None
 
 
 def answer(sim: Simulator, rows: list[catalog.Operation], path_params: dict, req: ApiRequest,

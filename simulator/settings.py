@@ -52,6 +52,10 @@ class Settings:
     # is refused with the family's bad-body 400 before any handler runs. The record's encoder
     # stops at 254 levels, and answers nest a stored value a few levels deeper than it came in
     max_body_depth: int = 64
+    # who may use /_sim besides this machine's loopback and the bound address (Host names), and
+    # which web origins besides the simulator's own (simulator/admin/guard.py); a choice
+    allowed_hosts: list[str] = field(default_factory=list)
+    allowed_origins: list[str] = field(default_factory=list)
     trust_forwarded_for: bool = False  # take source_ip from X-Forwarded-For (behind a proxy)
     # OBS buckets every simulator starts with (and has again after a reset): the buckets a
     # team's datasets and jobs read from; TOML list, or comma-separated in the environment
@@ -161,11 +165,11 @@ def _coerce(name, f, value):
             return {str(k): str(v) for k, v in value.items()}
         if name == "notifications":
             return _notifications(value)
-        if name == "obs_buckets":
+        if name in ("obs_buckets", "allowed_hosts", "allowed_origins"):
             if isinstance(value, str):
                 value = [v.strip() for v in value.split(",") if v.strip()]
             if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-                raise SettingsError("obs_buckets must be a list of bucket names")
+                raise SettingsError("%s must be a list of names" % name)
             return list(dict.fromkeys(value))
         if name == "lifecycle":
             if not isinstance(value, dict):

@@ -1,0 +1,79 @@
+"""The /_sim controls answer only this machine: a Host that is not its loopback (DNS rebinding)
+or an Origin that is not the simulator's own (a drive-by request from a web page) is refused
+with 403 before anything happens (issue 15 section 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.admin.guard import host_name, is_loopback
+from tests.conftest import make_app
+from tests.helpers import SignedClient
+
+RESET = "/_sim/reset"
+
+
+def _post(app, path, headers, **kw):
+    return app.test_client().post(path, headers=headers, **kw)
+
+
+@pytest.mark.parametrize("host", ["localhost", "localhost:9550", "127.0.0.1:9550", "127.8.9.1",
+                                  "[::1]:9550", "LOCALHOST", "sim.localhost"])
+def test_loopback_hosts_are_answered(app, host):
+    resp = app.test_client().get("/_sim/health", headers={"Host": host})
+    assert resp.status_code == 200, resp.json
+
+
+@pytest.mark.parametrize("host", ["attacker.example", "attacker.example:9550", "10.0.0.5",
+                                  "192.168.1.2:9550", "localhost.attacker.example", ""])
+def test_another_host_is_refused_and_nothing_happens(app, sim, client, host):
+    client.post("/v2/{project_id}/datasets/nope/data-annotations/labels", {"labels": []})
+    before = sim.traces.count()
+    assert before == 1
+    resp = _post(app, RESET, {"Host": host}, json={})
+    assert resp.status_code == 403
+    assert "allowed_hosts" in resp.json["error"]
+    assert sim.traces.count() == before  # not wiped
+
+
+def test_a_web_pages_origin_is_refused_whatever_the_content_type(app, sim, client):
+    """What any page can send through the user's browser: a simple text/plain POST."""
+    client.post("/v2/{project_id}/datasets/nope/data-annotations/labels", {"labels": []})
+    resp = _post(app, RESET, {"Host": "127.0.0.1:9550", "Origin": "http://attacker.example",
+                              "Content-Type": "text/plain"}, data=b"{}")
+    assert resp.status_code == 403 and "allowed_origins" in resp.json["error"]
+    assert sim.traces.count() == 1
+    own = _post(app, RESET, {"Host": "127.0.0.1:9550", "Origin": "http://127.0.0.1:9550"},
+                json={})
+    assert own.status_code == 200, own.json
+    assert sim.traces.count() == 0
+
+
+def test_the_lists_are_settings():
+    app = make_app(allowed_hosts=["sim.internal"], allowed_origins=["http://console.example"])
+    try:
+        http = app.test_client()
+        assert http.get("/_sim/health", headers={"Host": "sim.internal:9550"}).status_code == 200
+        assert http.get("/_sim/health", headers={
+            "Host": "localhost", "Origin": "http://console.example"}).status_code == 200
+        assert http.get("/_sim/health", headers={"Host": "other.internal"}).status_code == 403
+    finally:
+        app.extensions["modelarts_sim"].close()
+
+
+def test_the_api_itself_is_not_guarded(app):
+    """Signed calls carry their own proof of who calls: the guard is for /_sim only."""
+    client = SignedClient(app)
+    resp = client.get("/v2/{project_id}/datasets", headers={"Origin": "http://attacker.example"})
+    assert resp.status_code == 200
+
+
+@pytest.mark.parametrize("host, name", [("[::1]:9550", "::1"), ("a.example:80", "a.example"),
+                                        ("::1", "::1"), ("LocalHost", "localhost")])
+def test_host_name(host, name):
+    assert host_name(host) == name
+
+
+def test_is_loopback():
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("10.0.0.1") and not is_loopback("example.com")
