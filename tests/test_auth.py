@@ -685,9 +685,15 @@ def test_a_host_header_werkzeug_cannot_read_costs_only_the_answers_that_show_the
     environ = EnvironBuilder(path=DS_PATH + "/nope", method="DELETE",
                              headers={"User-Agent": UA}).get_environ()
     environ["HTTP_HOST"] = host  # werkzeug's own test client cannot send it
+    environ["REMOTE_ADDR"] = "127.0.0.1"  # as the test client would give it
     body, status, headers = run_wsgi_app(off.wsgi_app, environ, buffered=True)
     assert status == "400 BAD REQUEST"
-    assert orjson.loads(b"".join(body))["error_code"] == "ModelArts.4352"
+    answer = orjson.loads(b"".join(body))
+    assert answer == {"error_code": "ModelArts.4352", "error_msg": "Dataset nope does not exist."}
     trace = SignedClient(off).last_trace()
-    assert (trace["trace_name"], trace["code"], trace["request_id"]) == (
-        "deleteDataset", "400", headers["X-Request-Id"])
+    assert trace == dict(expected_record(
+        trace, trace_name="deleteDataset", operation_id="DeleteDataset", resource_id="nope",
+        resource_name="", code=400, request=None, response=answer, error_code="ModelArts.4352",
+        time=off.extensions["modelarts_sim"].clock.now_ms(),
+        request_id=headers["X-Request-Id"]), user=dict(user_object("admin"), access_key_id=""),
+        user_agent=UA)

@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from simulator import catalog, registry
+from simulator.errors import ApiError
 from simulator.app import json_depth
 from simulator.settings import MAX_ENCODABLE_DEPTH, Settings, SettingsError
 from tests.conftest import make_app
@@ -55,7 +56,7 @@ def test_a_body_too_deep_is_the_familys_400_and_traced(app, sim, op, depth):
         b'{"a":' + b"[" * (depth - 2) + b'{"k":1}' + b"]" * (depth - 2) + b"}")
     resp = client.request(op.method, _path(op), raw=raw)
     message = "the request body is nested more than 64 levels deep"
-    expected = op.dialect.body(_Refusal(op.dialect.bad_body, message), "")
+    expected = op.dialect.body(ApiError(400, op.dialect.bad_body, message), "")
     assert resp.status_code == 400, resp.get_data(as_text=True)
     assert resp.json == expected
     assert sim.traces.count() == before + op.traced
@@ -68,20 +69,30 @@ def test_a_body_too_deep_is_the_familys_400_and_traced(app, sim, op, depth):
         resource_name="", code=400, request=None, response=expected,
         resource_type=op.resource_type, api_version=op.api_version,
         error_code=op.dialect.bad_body, request_id=resp.headers["X-Request-Id"],
-        read_only=op.read_only) | {"service_type": op.service_type}
+        read_only=op.read_only, service_type=op.service_type)
 
 
-class _Refusal:
-    def __init__(self, code, message):
-        self.code, self.message, self.status, self.solution = code, message, 400, None
-
-
-def test_a_body_as_deep_as_allowed_reaches_the_handler(app, sim):
+def test_a_body_as_deep_as_allowed_is_applied_and_traced_whole(app, sim):
+    """64 levels: a label whose property holds a value 60 arrays deep is created, and its
+    trace holds the whole body."""
     client = SignedClient(app)
-    resp = client.post("/v2/{project_id}/datasets", {"dataset_name": "deep", "description": "",
-                                                      "labels": _nested(64)["a"]})
-    assert resp.status_code == 400  # the handler's own check of labels, not the depth limit
-    assert resp.json["error_code"] != "ModelArts.0101", resp.json
+    ds = client.post("/v2/{project_id}/datasets", {
+        "dataset_name": "deep", "data_sources": [{"data_path": "/acme-data/in/"}],
+        "work_path": "/acme-data/out/", "work_path_type": 0}).json["dataset_id"]
+    value = "leaf"
+    for _ in range(60):
+        value = [value]
+    body = {"labels": [{"name": "deep", "type": 0, "property": {"@modelarts:shortcut": value}}]}
+    assert json_depth(body) == 64
+    path = "/v2/{project_id}/datasets/%s/data-annotations/labels" % ds
+    resp = client.post(path, body)
+    assert resp.status_code == 200, resp.json
+    trace = client.last_trace()
+    assert trace == expected_record(
+        trace, trace_name="createLabel", operation_id="CreateLabels", resource_id=ds,
+        resource_name="deep", code=200, request=body, response=resp.json,
+        request_id=resp.headers["X-Request-Id"])
+    assert [label["name"] for label in client.get(path).json["labels"]] == ["deep"]
 
 
 def test_the_limit_is_a_setting_within_what_a_record_holds():

@@ -7,6 +7,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
+
+from simulator.identity.secrets import MIN_PASSWORD
+
 ROLES = ("admin", "developer", "auditor")
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 DEFAULT_ACCOUNTS = Path(__file__).resolve().parents[1] / "data" / "accounts.toml"
@@ -144,9 +148,6 @@ class Directory:
     def _know_passwords(self) -> None:
         """Each password as it is and as JSON writes it inside a string (a quote or a backslash
         escaped), since traces hold bodies as JSON text."""
-        import orjson
-
-        from simulator.identity.secrets import MIN_PASSWORD
         forms: dict[str, set[str]] = {}
         for u in self.users:
             if u.password and len(u.password) >= MIN_PASSWORD:
