@@ -81,6 +81,17 @@ class Clock:
     def state(self) -> dict:
         return {"now": self.now_ms(), "frozen": self.frozen}
 
+    def getstate(self) -> dict:
+        """What a restart keeps: the offset from real time, or the instant it is frozen at."""
+        return {"offset": self._offset_ms, "frozen_at": self._frozen_at}
+
+    def setstate(self, state: dict) -> None:
+        offset, frozen_at = state["offset"], state["frozen_at"]
+        if not isinstance(offset, int) or not (frozen_at is None or isinstance(frozen_at, int)):
+            raise ClockError("a damaged clock state")
+        with self._lock:
+            self._offset_ms, self._frozen_at = offset, frozen_at
+
 
 def iso_utc(ms) -> str:
     """An instant in epoch ms as 2026-11-18T11:06:40.000Z; what is not one, as its text."""

@@ -5,11 +5,13 @@ One instance serves one app (and one generator run). Handlers reach it through t
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
-import os
-import pickle
+import sqlite3
 import threading
+
+import orjson
 
 from simulator.clock import Clock
 from simulator import catalog, registry
@@ -20,6 +22,10 @@ from simulator.cts.delivery import Delivery
 from simulator.cts.digests import Signer
 from simulator.cts.notifications import Notifier
 from simulator.cts.store import TraceStore
+from simulator.durable import codec, image
+from simulator.durable.journal import RESOURCE, SCALARS, Journal, parse_row_name
+from simulator.durable.obs_rows import ObsRows
+from simulator.errors import NotApplied
 from simulator.faults import Faults
 from simulator.identity.accounts import Directory
 from simulator.identity.auth import Authenticator
@@ -29,7 +35,6 @@ from simulator.ids import IdFactory
 from simulator.modelarts.lifecycle import KINDS, LifecycleError, Lifecycles, Target
 from simulator.obs import backend as obs
 from simulator.obs.files import ObsFiles
-from simulator.obs import persistence as obs_saved
 from simulator.settings import Settings, SettingsError
 
 log = logging.getLogger("modelarts_sim")
@@ -42,22 +47,31 @@ def simulator_of(app) -> "Simulator":
     return app.extensions[SIMULATOR_KEY]
 
 
+class DataDirError(ValueError):
+    """A data dir this simulator cannot start from (nothing in it was changed)."""
+
+
 class Simulator:
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None, *,
                  directory: Directory | None = None, traces=None):
         """`directory` replaces the accounts file (the generator's organisation); `traces`
         replaces the trace store with anything that has add(record, category) and
-        purge(now_ms) (the generator streams records to its writers)."""
+        purge(now_ms) (the generator streams records to its writers, and keeps no state: a
+        change is neither journalled nor undone)."""
         self.settings = settings or Settings()
         self.clock = clock or Clock()
         self.ids = IdFactory(self.settings.seed)
         self.directory = directory or Directory.load(self.settings.accounts)
-        self.tokens = TokenStore(self.directory, self.ids, self.clock, self.settings.token_ttl_s)
+        # what each change touched (durable/journal.py): committed with its trace, undone
+        # when that commit fails
+        self.journal = Journal() if traces is None else None
+        self._change: _Change | None = None
+        self.tokens = TokenStore(self.directory, self.ids, self.clock, self.settings.token_ttl_s,
+                                 journal=self.journal)
         self.auth = Authenticator(self.settings.auth, self.directory, self.tokens, self.clock,
                                   self.settings.signature_max_skew_s)
         data = self.settings.data_path
-        self.traces = traces if traces is not None else TraceStore(
-            data / "traces.sqlite3" if data else None, self.settings.trace_retention_days)
+        self.traces = traces if traces is not None else self._open_store(data)
         # serialises changes to resources; handlers run under it
         self.lock = threading.RLock()
         self._states: dict[tuple[str, str], object] = {}
@@ -66,6 +80,8 @@ class Simulator:
         # lifecycles whose end runs a callback: a heap of (done_ms, n, progress, callback)
         self._watchers: list = []
         self._watched = 0  # n of the last watcher (keeps equal ends in the order watched)
+        self._watch_rows = self._track(image.WATCHERS, {})  # n -> (progress, callback)
+        self._counted: set[tuple[str, str]] = set()  # project states that hold counters
         self._watchers_moved = False  # /_sim/lifecycle changed a progress: re-sort the heap
         modules = registry.family_modules()
         for module in modules:
@@ -86,12 +102,134 @@ class Simulator:
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc
         self.obs_account = obs.new_account()  # this simulator's OBS, in moto's backends
-        self.obs_files = ObsFiles(self.obs_account)  # what ModelArts reads and writes there
-        self._load_resources()
+        self.obs_rows = ObsRows(self.obs_account)
+        # what ModelArts reads and writes there
+        self.obs_files = ObsFiles(self.obs_account, on_change=self.obs_rows.touch)
+        if self.journal is not None:
+            image.register(self)
+            self._load()
         self.notifier.changed()
-        if self.settings.data_path is not None:
-            obs_saved.load(self.obs_account, self.settings.data_path)
-        self._make_buckets()
+        with self.change():
+            self._make_buckets()
+
+    def _open_store(self, data):
+        path = data / "traces.sqlite3" if data else None
+        try:
+            return TraceStore(path, self.settings.trace_retention_days)
+        except sqlite3.DatabaseError as exc:
+            raise DataDirError("%s: not a trace store this simulator can open (%s)"
+                               % (path, exc)) from None
+
+    def _track(self, where: tuple, mapping: dict) -> dict:
+        return self.journal.track(where, mapping) if self.journal is not None else mapping
+
+    def _load(self) -> None:
+        """The data dir's state, as its last commit left it."""
+        if self.settings.data_path is None:
+            return
+        path = self.traces.path
+        try:
+            saved = self.traces.state_rows()
+        except sqlite3.DatabaseError as exc:
+            raise DataDirError("%s: its state cannot be read (%s)" % (path, exc)) from None
+        if not saved:
+            return
+        try:
+            with self.lock:
+                image.load(self, saved)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise DataDirError("%s: its state is damaged (%s)" % (path, str(exc)[:200])) \
+                from None
+        self.journal.reset(saved)
+
+    # -- changes -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def change(self):
+        """A change to the simulator's state, under its lock: the rows it touched and the
+        traces recorded meanwhile are committed in one transaction when it ends, before the
+        caller answers. If that commit fails, the change is undone and NotApplied raised. A
+        change inside a change is part of it."""
+        with self.lock:
+            if self._change is not None or self.journal is None:
+                yield self._change
+                return
+            change = self._change = _Change()
+            self.journal.writing = True
+            try:
+                yield change
+            except BaseException:
+                self.journal.writing = False
+                self._change = None
+                self._undo(self.journal.pending() + self.obs_rows.pending())
+                raise
+            self.journal.writing = False
+            self._change = None
+            self._commit(change)
+
+    def _commit(self, change: "_Change") -> None:
+        try:
+            rows = self.journal.pending() + self.obs_rows.pending()
+        except codec.CodecError:
+            log.exception("a change cannot be kept")
+            raise
+        if not rows and not change.records:
+            return
+        try:
+            self.traces.commit(change.records, rows)
+        except Exception as exc:
+            self._undo(rows)
+            raise NotApplied(str(exc)) from exc
+        self.journal.settle(rows)
+        self.obs_rows.settle()
+        for rec, category in change.records:
+            self._recorded += 1
+            if self.notifier.active and category == "system":
+                self.notifier.offer(rec)
+
+    def _undo(self, rows: list) -> None:
+        """Put back what the rows held at the last commit (the lock held)."""
+        committed = self.journal.committed
+        seen: list = []
+        for name, _ in rows:
+            if name.startswith(SCALARS):
+                family, project_id = orjson.loads(name[1:])
+                if name in committed:
+                    vars(self.state(family, project_id)).update(codec.loads(committed[name]))
+                continue
+            if not name.startswith(RESOURCE):
+                continue
+            where, key = parse_row_name(name)
+            mapping = self._mapping(where)
+            if name in committed:
+                dict.__setitem__(mapping, key, codec.loads(committed[name], seen))
+            else:
+                dict.pop(mapping, key, None)
+        self.obs_rows.undo(committed)
+        self.journal.forget_versions()
+        if seen:
+            self.put_watchers(dict(self._watch_rows), seen)
+
+    def _mapping(self, where: tuple) -> dict:
+        if where == image.TOKENS:
+            return self.tokens._tokens
+        if where == image.WATCHERS:
+            return self._watch_rows
+        family, project_id, attr = where
+        return getattr(self.state(family, project_id), attr)
+
+    def put_watchers(self, rows: dict, seen: list) -> None:
+        """The watchers, from their rows, each on the progress its resource holds (a progress
+        decoded in a resource's row is the one /_sim/lifecycle moves)."""
+        by_watch = {getattr(p, "watch", 0): p for p in seen if getattr(p, "watch", 0)}
+        heap = []
+        for n, (progress, callback) in rows.items():
+            progress = by_watch.get(getattr(progress, "watch", 0), progress)
+            dict.__setitem__(self._watch_rows, n, (progress, callback))
+            heap.append((progress.done_ms, n, progress, callback))
+        heapq.heapify(heap)
+        self._watchers = heap
+        self._watched = max([self._watched, *rows])
+        self._watchers_moved = True
 
     # -- resources -----------------------------------------------------------------------------
     def state(self, family: str, project_id: str):
@@ -99,6 +237,15 @@ class Simulator:
         found = self._states.get(key)
         if found is None:
             found = self._states[key] = self._state_factories[family]()
+            if self.journal is not None:
+                for attr, value in vars(found).items():
+                    if type(value) is dict:
+                        setattr(found, attr, self.journal.track((family, project_id, attr),
+                                                                value))
+                    else:
+                        self._counted.add(key)
+        if key in self._counted and self.journal.writing:
+            self.journal.reached[key] = found
         return found
 
     def reset(self) -> None:
@@ -106,15 +253,15 @@ class Simulator:
         with self.lock:
             self._states.clear()
             self._watchers.clear()
+            dict.clear(self._watch_rows)
             self.traces.clear()
             obs.reset(self.obs_account)
-            self._make_buckets()
-            path = self._state_path()
-            if path is not None and path.exists():
-                path.unlink()
+            if self.journal is not None:
+                self.journal.reset({})
+                self.obs_rows.load({})
             self.directory = Directory.load(self.settings.accounts)
             self.tokens = TokenStore(self.directory, self.ids, self.clock,
-                                     self.settings.token_ttl_s)
+                                     self.settings.token_ttl_s, journal=self.journal)
             self.auth = Authenticator(self.settings.auth, self.directory, self.tokens,
                                       self.clock, self.settings.signature_max_skew_s)
             self.notifier.changed()
@@ -123,6 +270,21 @@ class Simulator:
             if self.settings.seed is not None:
                 self.ids.restart()
                 self.faults = Faults(self.settings.seed)
+            with self.change():
+                self._make_buckets()
+                self.save_all()
+
+    def save_all(self) -> None:
+        """Every row written again at the next commit (a change in progress takes them)."""
+        if self.journal is None:
+            return
+        self.journal.reset({})
+        self.obs_rows.load_marks()
+        for (family, project_id), state in list(self._states.items()):
+            for mapping in vars(state).values():
+                mapping._mark_all()
+        self.tokens._tokens._mark_all()
+        self._watch_rows._mark_all()
 
     def _make_buckets(self) -> None:
         for name in self.settings.obs_buckets:
@@ -141,7 +303,10 @@ class Simulator:
         may name), or functools.partial of one with plain arguments."""
         with self.lock:
             self._watched += 1
-            heapq.heappush(self._watchers, (progress.done_ms, self._watched, progress, callback))
+            n = self._watched
+            progress.watch = n
+            heapq.heappush(self._watchers, (progress.done_ms, n, progress, callback))
+            self._watch_rows[n] = (progress, callback)
 
     def settle(self) -> None:
         """Run what the clock says has happened: finished lifecycles whose end the simulator
@@ -161,9 +326,11 @@ class Simulator:
             due = []
             while self._watchers and self._watchers[0][0] <= now:
                 due.append(heapq.heappop(self._watchers))
-            for _, _, progress, callback in due:  # in the order they ended
+            for _, n, progress, callback in due:  # in the order they ended
                 try:
-                    callback(self, progress.done_ms, progress.final)
+                    with self.change():  # the end and what it records, one commit
+                        self._watch_rows.pop(n, None)
+                        callback(self, progress.done_ms, progress.final)
                 except Exception:  # one broken end must not cost the others, or the request
                     log.exception("a lifecycle's end could not be run: %r", callback)
 
@@ -183,6 +350,10 @@ class Simulator:
         """Build one trace and commit it (a management trace, or with category "data" a data
         trace of trace.tracker_name); returns the stored record."""
         rec = build(trace)
+        change = self._change
+        if change is not None:  # committed with the change's rows, when it ends
+            change.records.append((rec, category))
+            return rec
         self.traces.add(rec, category)
         if self.notifier.active and category == "system":
             self.notifier.offer(rec)  # matched and delivered on the notifier's thread
@@ -202,41 +373,6 @@ class Simulator:
             user_agent="", user=user_info(user, user.domain, None) if user is not None else None,
             trace_type="SystemAction", rating=rating))
 
-    # -- persistence (with --data-dir) ----------------------------------------------------------
-    _STATE_FILE = "resources.pickle"
-    _STATE_VERSION = 1
-
-    def _state_path(self):
-        data = self.settings.data_path
-        return data / self._STATE_FILE if data else None
-
-    def _load_resources(self) -> None:
-        path = self._state_path()
-        if path is None or not path.exists():
-            return
-        with open(path, "rb") as fh:
-            saved = pickle.load(fh)  # the simulator's own file in the user's data dir
-        if saved.get("version") == self._STATE_VERSION:
-            self._states.update(saved["states"])
-            for progress, callback in saved.get("watchers", []):
-                self.watch(progress, callback)
-
-    def save_resources(self) -> None:
-        """Write every project's resources next to the trace store (atomically)."""
-        path = self._state_path()
-        if path is None:
-            return
-        tmp = path.with_suffix(".tmp")
-        with self.lock:
-            blob = pickle.dumps({"version": self._STATE_VERSION, "states": self._states,
-                                 "watchers": [(p, cb) for _, _, p, cb in sorted(
-                                     self._watchers, key=lambda w: w[:2])]})
-        with open(tmp, "wb") as fh:
-            fh.write(blob)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-
     def cts_used(self, project_id: str) -> tuple[int, int, int]:
         """(management trackers, data trackers, notifications) of a project, for ListQuotas."""
         found = self._states.get((trackers.FAMILY, project_id))
@@ -247,12 +383,16 @@ class Simulator:
     def close(self) -> None:
         try:
             self.notifier.wait_idle(timeout=5)  # notifications under way get their chance
-            self.delivery.run(flush=True)  # trackers' files go out before the state is saved
-        finally:  # whatever happened to them, the state and OBS are saved
-            try:
-                self.save_resources()
-                if self.settings.data_path is not None:
-                    obs_saved.save(self.obs_account, self.settings.data_path)
-            finally:
-                obs.reset(self.obs_account)  # its memory, and its bucket names, free again
-                self.traces.close()
+            self.delivery.run(flush=True)  # trackers' files go out before the store closes
+            with self.change():
+                pass  # what changed outside a change (a notification's attempts)
+        finally:
+            obs.reset(self.obs_account)  # its memory, and its bucket names, free again
+            self.traces.close()
+
+
+class _Change:
+    __slots__ = ("records",)
+
+    def __init__(self):
+        self.records: list[tuple[dict, str]] = []  # (record, category), in the order recorded

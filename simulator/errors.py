@@ -52,6 +52,10 @@ DOMAIN_REFUSED = ("CTS.0002", "Authentication failed or no permission: the domai
                   "is not the caller's account")
 
 
+class NotApplied(Exception):
+    """A change whose trace could not be built or stored: it was undone."""
+
+
 @dataclass(frozen=True)
 class Dialect:
     name: str

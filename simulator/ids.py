@@ -16,6 +16,13 @@ class IdFactory:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._streams: dict[str, IdFactory] = {}
+        self._draws = 0
+
+    @property
+    def draws(self) -> int:
+        """How many draws this source and its streams made: a change of it is a change of
+        where the sequence is."""
+        return self._draws + sum(s.draws for s in list(self._streams.values()))
 
     def stream(self, name: str) -> "IdFactory":
         """A source of its own, for the ids a background thread draws (trace file names on
@@ -49,13 +56,15 @@ class IdFactory:
         for name, saved in state["streams"].items():
             streams[name] = IdFactory(saved["seed"])
             streams[name].setstate(saved)
+        version, internal, gauss = state["random"]
         with self._lock:
             self._seed = state["seed"]
-            self._rng.setstate(state["random"])
+            self._rng.setstate((version, tuple(internal), gauss))
             self._streams = streams
 
     def _bits(self, n: int) -> int:
         with self._lock:
+            self._draws += 1
             return self._rng.getrandbits(n)
 
     def uuid(self) -> str:
@@ -66,11 +75,13 @@ class IdFactory:
 
     def alnum(self, length: int = 19) -> str:
         with self._lock:
+            self._draws += 1
             return "".join(self._rng.choices(_ALNUM, k=length))
 
     def token(self, length: int = 160) -> str:
         # IAM tokens are long opaque strings that start with "MII"
         with self._lock:
+            self._draws += 1
             body = "".join(self._rng.choice(_ALNUM + "-_") for _ in range(length))
         return "MII" + body
 

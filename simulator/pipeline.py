@@ -11,6 +11,7 @@ on its own (`Simulator.record_system`) or an OBS request a data tracker watches
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -18,8 +19,10 @@ from typing import Callable
 from simulator import catalog, faults, registry
 from simulator.context import Context
 from simulator.cts.record import TraceInput, user_info
-from simulator.errors import DOMAIN_REFUSED, ApiError
+from simulator.errors import DOMAIN_REFUSED, ApiError, NotApplied
 from simulator.identity.auth import Caller
+
+log = logging.getLogger("modelarts_sim")
 
 UNNAMED_OPERATION = "the request body does not say which operation it is"
 
@@ -77,29 +80,67 @@ def perform(sim, rows: list[catalog.Operation], path_params: dict, call: Call,
             raise ApiError(400, op.dialect.bad_body, body_error)
         ctx.project = check_scope(sim, op, caller, project_id, path_params)
         check_role(op, caller)
+    except ApiError as err:  # refused before the handler: nothing changed
+        reply, error_code = _refusal(op, err, call)
+        _trace(sim, op, call, reply, error_code, trace_project)
+        return reply
+    if op.read_only:
         with sim.lock:
-            reply = registry.HANDLERS[op.operation_id](ctx)
-            if fault is not None and fault.fail_later is not None and reply.status < 400:
-                faults.fail_later(sim, op, reply, fault.fail_later)
-    except ApiError as err:
-        reply = registry.Reply(err.status, op.dialect.body(err, call.request_id),
-                               err.resource_id, err.resource_name)
-        error_code = err.code
-    else:
-        error_code = None
-
-    if op.traced and reply.audited and sim.settings.tracing and trace_project is not None:
-        request_body = call.body if call.body is not None else (dict(call.query.items()) or None)
-        touched = reply.resources or [(reply.resource_id, reply.resource_name)]
-        for resource_id, resource_name in touched:
-            sim.record(trace_input(
-                sim, op, trace_project, time_ms=call.arrival_ms, status=reply.status,
-                request_body=request_body, response_body=reply.body, resource_id=resource_id,
-                resource_name=resource_name, request_id=call.request_id,
-                source_ip=call.source_ip, user_agent=call.headers.get("user-agent", ""),
-                user=_user(caller, call.trace_type), trace_type=call.trace_type,
-                error_code=error_code))
+            reply, error_code = _handle(sim, op, ctx, call, fault)
+        _trace(sim, op, call, reply, error_code, trace_project)
+        return reply
+    try:
+        with sim.change():  # the change and its trace: one commit, or neither
+            reply, error_code = _handle(sim, op, ctx, call, fault)
+            try:
+                _trace(sim, op, call, reply, error_code, trace_project)
+            except Exception as exc:
+                raise NotApplied(str(exc)) from exc
+    except NotApplied:  # undone (a bug in a handler is undone too, and is the front's 500)
+        log.exception("%s was undone: its trace could not be built or stored",
+                      op.operation_id)
+        reply, _ = _refusal(op, ApiError(500, "%s.0500" % op.dialect.prefix, NOT_APPLIED), call)
+        reply.audited = False
     return reply
+
+
+NOT_APPLIED = ("The request was not applied: its audit trace could not be stored. Try again "
+               "later.")
+
+
+def _handle(sim, op, ctx: Context, call: Call, fault) -> tuple[registry.Reply, str | None]:
+    """The handler's reply (an ApiError it raised, as its family answers it), and its error
+    code (lock held)."""
+    try:
+        reply = registry.HANDLERS[op.operation_id](ctx)
+        if fault is not None and fault.fail_later is not None and reply.status < 400:
+            faults.fail_later(sim, op, reply, fault.fail_later)
+    except ApiError as err:
+        return _refusal(op, err, call)
+    return reply, None
+
+
+def _refusal(op, err: ApiError, call: Call) -> tuple[registry.Reply, str]:
+    return registry.Reply(err.status, op.dialect.body(err, call.request_id), err.resource_id,
+                          err.resource_name), err.code
+
+
+def _trace(sim, op, call: Call, reply: registry.Reply, error_code: str | None,
+           trace_project) -> None:
+    """The call's traces (one per resource it touched), when its operation is audited."""
+    if not (op.traced and reply.audited and sim.settings.tracing and trace_project is not None):
+        return
+    caller = call.caller
+    request_body = call.body if call.body is not None else (dict(call.query.items()) or None)
+    touched = reply.resources or [(reply.resource_id, reply.resource_name)]
+    for resource_id, resource_name in touched:
+        sim.record(trace_input(
+            sim, op, trace_project, time_ms=call.arrival_ms, status=reply.status,
+            request_body=request_body, response_body=reply.body, resource_id=resource_id,
+            resource_name=resource_name, request_id=call.request_id,
+            source_ip=call.source_ip, user_agent=call.headers.get("user-agent", ""),
+            user=_user(caller, call.trace_type), trace_type=call.trace_type,
+            error_code=error_code))
 
 
 # -- the checks -----------------------------------------------------------------------------------

@@ -50,8 +50,9 @@ def _dataset_body(name):
 
 # -- the whole state, through two real servers ------------------------------------------------
 
-def _server(seed):
-    running = start_in_thread(Settings(port=0, seed=seed, obs_buckets=FIXTURE_BUCKETS))
+def _server(seed, data_dir=None):
+    running = start_in_thread(Settings(port=0, seed=seed, obs_buckets=FIXTURE_BUCKETS,
+                                       data_dir=str(data_dir) if data_dir else None))
     running._ticker.set()  # trace files go out on /_sim/flush only: no thread racing the test
     return running
 
@@ -225,17 +226,20 @@ def _go_on(server, known):
 
 
 def test_a_restored_simulator_answers_and_goes_on_like_the_snapshotted_one(tmp_path):
-    source, target = _server(21), _server(99)
+    source, target = _server(21, tmp_path / "source"), _server(99, tmp_path / "target")
     try:
         known = _traffic(source)
-        path = tmp_path / "state.snapshot"
-        saved = _admin(source, "/snapshot", {"path": str(path)}).json()
+        path = tmp_path / "source" / "snapshots" / "state.snapshot"
+        saved = _admin(source, "/snapshot", {"path": "state.snapshot"}).json()
         assert saved == {**saved, "path": str(path), "bytes": path.stat().st_size,
-                         "format": 1, "traces": source.sim.traces.count(), "buckets": 5}
+                         "format": 2, "traces": source.sim.traces.count(), "buckets": 5}
         assert path.read_bytes().startswith(snapshot.MAGIC)
+        assert path.stat().st_mode & 0o777 == 0o600  # it holds the accounts' secrets
         # the target had its own state: all of it goes
         assert server_call(target, "POST", DATASET, _dataset_body("doomed")).status_code == 201
-        restored = _admin(target, "/restore", {"path": str(path)}).json()
+        (tmp_path / "target" / "snapshots").mkdir()
+        (tmp_path / "target" / "snapshots" / "copied").write_bytes(path.read_bytes())
+        restored = _admin(target, "/restore", {"path": "copied"}).json()
         assert restored["restored"] is True and restored["traces"] == saved["traces"]
         assert _store(target.sim) == _store(source.sim)
 
@@ -379,7 +383,8 @@ def _bad_files(data: bytes) -> dict:
     head, _, payload = data.partition(b"\n")[2].partition(b"\n")
     header = orjson.loads(head)
     other = dict(header, format=99)
-    evil = gzip.compress(b"cos\nsystem\n(S'echo hi'\ntR.")
+    evil = gzip.compress(b'S\t"r[\\"datasets\\",\\"p\\",\\"datasets\\",\\"x\\"]"\t'
+                         b'{"$p":"os:system","a":["echo hi"],"k":{}}')
     evil_header = dict(header, sha256=hashlib.sha256(evil).hexdigest())
     return {
         "empty": (b"", "not a modelarts-sim snapshot"),
@@ -391,28 +396,28 @@ def _bad_files(data: bytes) -> dict:
                          "format 99"),
         "not gzip": (snapshot.MAGIC + orjson.dumps(dict(
             header, sha256=hashlib.sha256(b"plain").hexdigest())) + b"\nplain",
-            "cannot be read"),
-        "foreign pickle": (snapshot.MAGIC + orjson.dumps(evil_header) + b"\n" + evil,
-                           "may not hold os.system"),
+            "a damaged snapshot"),
+        "foreign call": (snapshot.MAGIC + orjson.dumps(evil_header) + b"\n" + evil,
+                         "may not hold os:system"),
     }
 
 
 @pytest.mark.parametrize("case", ["empty", "json", "truncated", "flipped", "no header",
-                                  "other format", "not gzip", "foreign pickle"])
+                                  "other format", "not gzip", "foreign call"])
 def test_a_bad_file_is_a_400_and_changes_nothing(traffic_app, tmp_path, case):
     data, _ = snapshot.dump(traffic_app.extensions["modelarts_sim"])
     bad, message = _bad_files(data)[case]
-    target, sim = _fresh()
+    target, sim = _fresh(data_dir=str(tmp_path / "data"))
     try:
         assert SignedClient(target).post(DATASET, _dataset_body("mine")).status_code == 201
         before = _view(target)
         admin = target.test_client()
-        path = tmp_path / "bad.snap"
-        path.write_bytes(bad)
-        as_body = admin.post("/_sim/restore", data=bad)
-        as_file = admin.post("/_sim/restore", json={"path": str(path)})
+        (tmp_path / "data" / "snapshots").mkdir()
+        (tmp_path / "data" / "snapshots" / "bad.snap").write_bytes(bad)
+        as_body = admin.post("/_sim/restore", data=bad, content_type="application/octet-stream")
+        as_file = admin.post("/_sim/restore", json={"path": "bad.snap"})
         if case in ("empty", "json"):  # a body that is no snapshot is read as {"path": ...}
-            message_of_body = "cannot read snapshot /x" if case == "json" else \
+            message_of_body = "and nowhere else, not '/x'" if case == "json" else \
                 "the body must be"
         else:
             message_of_body = message
@@ -426,17 +431,52 @@ def test_a_bad_file_is_a_400_and_changes_nothing(traffic_app, tmp_path, case):
 
 def test_bad_requests_are_400s(app, tmp_path):
     admin = app.test_client()
-    for body, message in [({"path": "relative.snap"}, "must be absolute"),
-                          ({"path": 3}, "the body must be"), ([1], "the body must be"),
-                          ({"path": str(tmp_path / "missing.snap")}, "cannot read snapshot")]:
+    for body, message in [({"path": 3}, "the body must be"), ([1], "the body must be"),
+                          ({"path": "x.snap"}, "this simulator has no data dir")]:
         resp = admin.post("/_sim/restore", json=body)
         assert resp.status_code == 400 and message in resp.json["error"], resp.json
-    resp = admin.post("/_sim/restore", data=b"not json")
+    resp = admin.post("/_sim/restore", data=b"not json", content_type="application/json")
     assert resp.status_code == 400 and "the body must be" in resp.json["error"]
-    resp = admin.post("/_sim/snapshot", json={"path": str(tmp_path / "no" / "dir.snap")})
-    assert resp.status_code == 400 and "cannot write" in resp.json["error"], resp.json
     resp = admin.post("/_sim/snapshot", json={"path": "here.snap"})
-    assert resp.status_code == 400 and "must be absolute" in resp.json["error"]
+    assert resp.status_code == 400 and "no data dir" in resp.json["error"]
+
+
+def test_snapshot_paths_stay_in_the_data_dir(tmp_path):
+    """A path outside <data-dir>/snapshots is refused before the file system is asked: the
+    control can neither overwrite the live store nor tell whether a file exists."""
+    data = tmp_path / "data"
+    app = make_app(data_dir=str(data))
+    admin = app.test_client()
+    outside = tmp_path / "outside.snap"
+    outside.write_bytes(b"not mine")
+    (tmp_path / "secret").write_text("x")
+    try:
+        refusals = set()
+        for path in (str(outside), "../outside.snap", "../traces.sqlite3", str(data / "x"),
+                     "a/b.snap", ".hidden", "..", str(tmp_path / "secret"),
+                     str(tmp_path / "no-such-file")):
+            for route in ("/_sim/snapshot", "/_sim/restore"):
+                resp = admin.post(route, json={"path": path})
+                assert resp.status_code == 400, (route, path, resp.json)
+                refusals.add(resp.json["error"].replace(repr(path), "P"))
+        # the same words whether the file exists or not
+        assert len(refusals) == 1 and "and nowhere else" in refusals.pop()
+        assert outside.read_bytes() == b"not mine"
+        (data / "snapshots").mkdir(exist_ok=True)
+        (data / "snapshots" / "link.snap").symlink_to(tmp_path / "secret")
+        for route in ("/_sim/snapshot", "/_sim/restore"):
+            assert admin.post(route, json={"path": "link.snap"}).status_code == 400
+        assert (tmp_path / "secret").read_text() == "x"
+        saved = admin.post("/_sim/snapshot", json={"path": "mine.snap"})
+        assert saved.status_code == 200 and saved.json["path"] == str(
+            (data / "snapshots" / "mine.snap").resolve())
+        restored = admin.post("/_sim/restore", json={"path": "mine.snap"})
+        assert restored.status_code == 200 and restored.json["restored"] is True
+        assert admin.post("/_sim/restore", json={"path": "none.snap"}).json == {
+            "error": "cannot read snapshot %s: No such file or directory"
+                     % (data / "snapshots" / "none.snap").resolve()}
+    finally:
+        app.extensions["modelarts_sim"].close()
 
 
 def test_a_snapshot_is_written_atomically(traffic_app, tmp_path):
@@ -445,7 +485,8 @@ def test_a_snapshot_is_written_atomically(traffic_app, tmp_path):
     sim = traffic_app.extensions["modelarts_sim"]
     saved = snapshot.save(sim, path)
     assert saved["bytes"] == path.stat().st_size and os.listdir(tmp_path) == ["s.snap"]
-    assert snapshot.decode(path.read_bytes())["clock"] == sim.clock.state()
+    rows, _traces = snapshot.decode(path.read_bytes())
+    assert orjson.loads(rows["s:clock"]) == sim.clock.getstate()
 
 
 def test_a_failed_restore_puts_everything_back(traffic_app, monkeypatch):
@@ -454,17 +495,18 @@ def test_a_failed_restore_puts_everything_back(traffic_app, monkeypatch):
     try:
         SignedClient(target).post(DATASET, _dataset_body("mine"))
         before = _view(target)
-        real = snapshot._put_obs
+        from simulator.durable.obs_rows import ObsRows
+        real = ObsRows.load
         calls = []
 
-        def broken(account, saved):
+        def broken(self, rows):
             calls.append(1)
             if len(calls) == 1:
-                real(account, {"buckets": [], "objects": []})
+                real(self, {})
                 raise RuntimeError("disk on fire")
-            return real(account, saved)
+            return real(self, rows)
 
-        monkeypatch.setattr(snapshot, "_put_obs", broken)
+        monkeypatch.setattr(ObsRows, "load", broken)
         with pytest.raises(snapshot.SnapshotError, match="disk on fire"):
             snapshot.restore(sim, data)
         assert _view(target) == before
@@ -609,8 +651,16 @@ def test_the_file_format(traffic_app):
     assert magic + b"\n" == snapshot.MAGIC
     assert orjson.loads(head) == header
     assert set(header) == {"format", "simulator", "created", "traces", "resources", "buckets",
-                           "objects", "clock", "sha256"}
-    assert gzip.decompress(payload)[:1] == b"\x80"  # a pickle
+                           "objects", "sha256"}
+    lines = gzip.decompress(payload).split(b"\n")
+    assert {line[:2] for line in lines} == {b"S\t", b"T\t"}  # state rows and traces, as text
+    for line in lines:
+        kind, *fields = line.split(b"\t")
+        if kind == b"S":
+            orjson.loads(fields[0]), orjson.loads(fields[1])
+        else:
+            assert int(fields[0]) and fields[1] in (b"system", b"data")
+            assert orjson.loads(fields[2])["trace_id"]
 
 
 def test_the_same_seed_in_two_processes_answers_the_same():
@@ -669,21 +719,17 @@ def test_a_seeded_simulator_after_reset_gives_the_same_ids_again():
         app.extensions["modelarts_sim"].close()
 
 
-class _Calls:
-    """A pickle that calls a function of the simulator when loaded."""
-
-    def __init__(self, fn, *args):
-        self.fn, self.args = fn, args
-
-    def __reduce__(self):
-        return self.fn, self.args
-
-
-def _crafted(obj) -> bytes:
-    import pickle
-    payload = gzip.compress(pickle.dumps(obj, protocol=4), mtime=0)
-    header = {"format": 1, "simulator": "0.1.0", "sha256": hashlib.sha256(payload).hexdigest()}
+def _crafted(lines: list[bytes]) -> bytes:
+    payload = gzip.compress(b"\n".join(lines), mtime=0)
+    header = {"format": 2, "simulator": "0.1.0", "sha256": hashlib.sha256(payload).hexdigest()}
     return snapshot.MAGIC + orjson.dumps(header) + b"\n" + payload
+
+
+def _row(name: str, value) -> bytes:
+    return b"S\t" + orjson.dumps(name) + b"\t" + orjson.dumps(value)
+
+
+DS_ROW = 'r["datasets","%s","datasets","x"]' % PROJECT_ID
 
 
 def test_a_crafted_snapshot_cannot_call_the_simulators_functions(tmp_path):
@@ -691,25 +737,39 @@ def test_a_crafted_snapshot_cannot_call_the_simulators_functions(tmp_path):
     (tmp_path / "evil.py").write_text("open(%r, 'w').write('ran')\n" % str(tmp_path / "ran"))
     app = make_app()
     try:
-        for obj in (_Calls(init_hooks.run, None, str(tmp_path)),
-                    _Calls(snapshot.read, "/etc/hostname")):
-            resp = app.test_client().post("/_sim/restore", data=_crafted(obj))
-            assert resp.status_code == 400 and "may not hold" in resp.json["error"]
+        for value in ({"$p": "simulator.init_hooks:run", "a": [None, str(tmp_path)], "k": {}},
+                      {"$f": "simulator.snapshot:read"},
+                      {"$c": "simulator.init_hooks:StartError", "f": {}},
+                      {"$c": "subprocess:Popen", "f": {"args": "id"}},
+                      {"$p": "simulator.modelarts.datasets:find", "a": [], "k": {}},
+                      {"$c": "simulator.modelarts.datasets:State", "f": {}}):
+            resp = app.test_client().post("/_sim/restore", data=_crafted([_row(DS_ROW, value)]),
+                                          content_type="application/octet-stream")
+            assert resp.status_code == 400 and "a damaged snapshot" in resp.json["error"], \
+                (value, resp.json)
         assert not (tmp_path / "ran").exists()
+        assert init_hooks.run  # (named above only)
     finally:
         app.extensions["modelarts_sim"].close()
 
 
-@pytest.mark.parametrize("change", [{"states": 5}, {"clock": {}}, {"traces": [(1, "x", b"{")]}])
-def test_a_snapshot_of_the_wrong_shape_is_refused_and_changes_nothing(change):
+@pytest.mark.parametrize("lines", [
+    [_row('r["no-such-family","p","things","x"]', 1)],
+    [_row('r["datasets","p","no_such_map","x"]', 1)],
+    [_row("s:clock", {})],
+    [_row("z:what", 1)],
+    [b"T\t1\tx\t{}"],
+    [b"T\t1\tsystem\t{"],
+])
+def test_a_snapshot_of_the_wrong_shape_is_refused_and_changes_nothing(lines):
     app = make_app()
     sim = app.extensions["modelarts_sim"]
     try:
         SignedClient(app).post(DATASET, _dataset_body("kept"))
-        good = snapshot.capture(sim)
-        before = sim.traces.count()
-        resp = app.test_client().post("/_sim/restore", data=_crafted(dict(good, **change)))
-        assert resp.status_code == 400 and "do not fit" in resp.json["error"]
-        assert sim.traces.count() == before
+        before = _view(app)
+        resp = app.test_client().post("/_sim/restore", data=_crafted(lines),
+                                      content_type="application/octet-stream")
+        assert resp.status_code == 400 and set(resp.json) == {"error"}, resp.json
+        assert _view(app) == before
     finally:
         sim.close()

@@ -27,7 +27,7 @@ def add_accounts():
     try:
         given = Directory.from_mapping(orjson.loads(request.get_data()), "request body")
         sim = current_sim()
-        with sim.lock:
+        with sim.change():
             added = sim.directory.merge(given)
     except (orjson.JSONDecodeError, AttributeError, TypeError) as exc:
         return error_reply("the body must be an accounts mapping {\"domains\": [...]}: %s" % exc)

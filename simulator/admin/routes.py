@@ -91,6 +91,8 @@ def clock_control():
         clock.resume()
     else:
         return error_reply("action must be freeze, advance or resume")
+    with current_sim().change():
+        pass  # the clock's new offset is committed before the answer
     current_sim().settle()
     return json_reply(clock.state())
 
@@ -124,7 +126,7 @@ def lifecycle_configure():
         dwell = body.get("dwell")
         if dwell is not None and not isinstance(dwell, dict):
             raise LifecycleError("dwell must be an object of seconds by name")
-        with sim.lock:
+        with sim.change():
             for fam in families:
                 sim.lifecycles.configure(fam, body.get("mode"), dwell if family != "*" else None)
     except LifecycleError as exc:
@@ -143,7 +145,7 @@ def _steer(action: str):
         if not isinstance(reason, str):
             raise LifecycleError("reason must be a string")
         now = sim.clock.now_ms()
-        with sim.lock:
+        with sim.change():
             target = sim.lifecycle_target(kind, resource_id)
             if action == "advance":
                 moved = target.progress.advance(now)

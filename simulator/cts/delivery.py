@@ -46,7 +46,8 @@ class Delivery:
         are over. Returns the number of files written."""
         from simulator.cts.trackers import FAMILY
         written = 0
-        with self._lock, self.sim.lock:  # trackers change under the simulator's lock
+        # trackers change under the simulator's lock; cursors and files are committed together
+        with self._lock, self.sim.change():
             now = self.sim.clock.now_ms()
             for project_id, state in self.sim.states_of(FAMILY):
                 for tracker in list(state.trackers.values()):

@@ -56,6 +56,28 @@ class Signer:
                         self._path.chmod(0o600)
             return self._key
 
+    def pem(self) -> bytes | None:
+        """The key, as PEM (None until one is made)."""
+        from cryptography.hazmat.primitives import serialization
+        with self._lock:
+            key = self._key
+        if key is None:
+            return None
+        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
+
+    def put(self, pem: bytes | None) -> None:
+        """Sign with this key from now on (a restored snapshot's); None: make one on first
+        use, or read the data dir's."""
+        from cryptography.hazmat.primitives import serialization
+        key = serialization.load_pem_private_key(pem, password=None) if pem else None
+        with self._lock:
+            self._key = key
+            if key is not None and self._path is not None:  # --data-dir keeps this one
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+                self._path.write_bytes(pem)
+                self._path.chmod(0o600)
+
     def sign(self, data: bytes) -> str:
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import padding

@@ -52,6 +52,10 @@ INSERT = "INSERT INTO traces (%s) VALUES (%s)" % (", ".join(COLUMNS),
                                                  ",".join("?" * len(COLUMNS)))
 
 
+INSERT_AT = "INSERT INTO traces (seq, %s) VALUES (?, %s)" % (", ".join(COLUMNS),
+                                                           ",".join("?" * len(COLUMNS)))
+
+
 @functools.lru_cache(maxsize=64)
 def insert_rows(n: int) -> str:
     """One INSERT statement for n rows: a single statement is a transaction of its own."""
@@ -92,6 +96,9 @@ CREATE TABLE IF NOT EXISTS resource_types (
     project_id TEXT NOT NULL, service_type TEXT NOT NULL, resource_type TEXT NOT NULL,
     PRIMARY KEY (project_id, service_type, resource_type)
 );
+CREATE TABLE IF NOT EXISTS state (
+    name TEXT PRIMARY KEY, value BLOB NOT NULL
+) WITHOUT ROWID;
 """ % ",\n    ".join("%s INTEGER" % c for c in TERM_COLUMNS)
 
 _INDEXES = """

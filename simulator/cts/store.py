@@ -134,6 +134,65 @@ class TraceStore:
                 failures[first + n] = exc
         return failures
 
+    def commit(self, records: list[tuple[dict, str]], rows: list[tuple[str, bytes | None]]
+               ) -> None:
+        """Store (record, category) pairs and the simulator's state rows (name, bytes; None
+        deletes the row) in one transaction: all of it or, raising, none. The rows are kept
+        only on disk: an in-memory simulator holds its state in memory already."""
+        entries = [self._entry(r, category) for r, category in records]
+        if self.path is None:
+            rows = ()
+        with self._lock:
+            operators = [e.operator for e in entries if self._needs_operator(e.operator)]
+            kinds = [e.kind for e in entries if e.kind not in self._seen_kinds]
+            written = self._transaction(entries, operators, kinds, (), rows)
+            self._remember(operators, kinds, written)
+
+    def replace(self, traces: list[tuple[int, str, bytes]], state: list[tuple[str, bytes]]
+                ) -> None:
+        """Everything stored replaced, in one transaction, by these traces ((store position,
+        category, record JSON), kept at their positions, so trackers' cursors stay true) and
+        state rows: a crash leaves the old store whole or the new one whole."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                for table in ("traces", "terms", "listings", "operators", "resource_types",
+                              "state"):
+                    db.execute("DELETE FROM %s" % table)
+                self._terms = {col: {} for col in TERM_COLUMNS}
+                self._listings = {}
+                rows, operators, kinds = [], {}, set()
+                for seq, category, record in traces:
+                    e = self._entry(orjson.loads(record), category)
+                    rows.append((seq, e.trace_id, self._listing_id(e.listing), e.time,
+                                 *[None if v is None else self._term_id(col, v)
+                                   for col, v in zip(TERM_COLUMNS, e.values)], record))
+                    if e.operator is not None:
+                        key = e.operator[:2]
+                        operators[key] = max(operators.get(key, e.operator[2]), e.operator[2])
+                    kinds.add(e.kind)
+                db.executemany(schema.INSERT_AT, rows)
+                db.executemany("INSERT INTO operators VALUES (?,?,?)",
+                               [(*k, v) for k, v in operators.items()])
+                db.executemany("INSERT INTO resource_types VALUES (?,?,?)", sorted(kinds))
+                db.executemany("INSERT INTO state VALUES (?, ?)",
+                               state if self.path is not None else ())
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                self._load_dictionary()
+                raise
+            self._seen_operators.clear()
+            self._seen_kinds.clear()
+            self._planner = Planner(empty=True)
+            self._planner.changed([r[1:] for r in rows], 1)
+
+    def state_rows(self) -> dict[str, bytes]:
+        """Every state row kept (empty in memory)."""
+        with self._lock:
+            return dict(self._db.execute("SELECT name, value FROM state"))
+
     def add_many(self, records: list[dict], category: str = "system") -> None:
         """Store records in one transaction: all of them or, on failure, none."""
         self._write([self._entry(r, category) for r in records])
@@ -160,11 +219,16 @@ class TraceStore:
                 rows = self._rows(entries)
                 self._db.execute(schema.insert_rows(len(rows)),
                                  [value for row in rows for value in row])
-            for project_id, user_name, last_seen in operators:
-                key = (project_id, user_name)
-                self._seen_operators[key] = max(last_seen // self._OPERATOR_GRAIN_MS,
-                                                self._seen_operators.get(key, -1))
-            self._seen_kinds.update(kinds)
+            self._remember(operators, kinds, rows)
+
+    def _remember(self, operators: list, kinds: list, rows: list) -> None:
+        """What a write added to the side tables, and to the planner's counts (lock held)."""
+        for project_id, user_name, last_seen in operators:
+            key = (project_id, user_name)
+            self._seen_operators[key] = max(last_seen // self._OPERATOR_GRAIN_MS,
+                                            self._seen_operators.get(key, -1))
+        self._seen_kinds.update(kinds)
+        if rows:
             self._planner.changed(rows, 1)
 
     _ONE_STATEMENT = 64  # rows; SQLite allows 32,766 parameters a statement
@@ -191,7 +255,7 @@ class TraceStore:
                  e.record) for e in entries]
 
     def _transaction(self, entries: list[_Entry], operators: list, kinds: list,
-                     then: tuple[str, ...]) -> list[tuple]:
+                     then: tuple[str, ...], state: list | tuple = ()) -> list[tuple]:
         """Write in one transaction, numbering new values on the way. Returns the rows."""
         db = self._db
         db.execute("BEGIN")
@@ -210,6 +274,13 @@ class TraceStore:
                 db.executemany("INSERT OR IGNORE INTO resource_types VALUES (?,?,?)", kinds)
             for statement in then:
                 db.execute(statement)
+            if state:
+                put = [(n, v) for n, v in state if v is not None]
+                gone = [(n,) for n, v in state if v is None]
+                if put:
+                    db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)", put)
+                if gone:
+                    db.executemany("DELETE FROM state WHERE name = ?", gone)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -303,7 +374,8 @@ class TraceStore:
     def clear(self) -> None:
         with self._lock:
             self._db.executescript("DELETE FROM traces; DELETE FROM terms; DELETE FROM listings; "
-                                   "DELETE FROM operators; DELETE FROM resource_types;")
+                                   "DELETE FROM operators; DELETE FROM resource_types; "
+                                 "DELETE FROM state;")
             self._terms = {col: {} for col in TERM_COLUMNS}
             self._listings.clear()
             self._seen_operators.clear()

@@ -72,6 +72,7 @@ class Directory:
         self.users: list[User] = users
         self._by_ak: dict[str, tuple[User, Credential]] = {}
         self._secrets: set[str] = set()  # secret keys and security tokens, found by value
+        self.changes = 0  # counts what was added at run time (a durable state's version)
         for user in users:
             for cred in user.credentials:
                 if cred.access_key in self._by_ak:
@@ -107,6 +108,7 @@ class Directory:
                 self._by_ak[cred.access_key] = (u, cred)
                 self._know(cred)
         self._know_passwords()
+        self.changes += 1
         return {"domains": len(domains), "projects": len(projects), "users": len(users)}
 
     @staticmethod
@@ -121,6 +123,7 @@ class Directory:
         """A key issued at run time: temporary credentials, or a permanent key a user made."""
         self._by_ak[cred.access_key] = (user, cred)
         self._know(cred)
+        self.changes += 1
 
     def __setstate__(self, state: dict) -> None:
         """From a snapshot, which may predate the secret look-ups: they are rebuilt."""
@@ -226,6 +229,42 @@ class Directory:
         if not domains:
             raise AccountsError(f"{origin}: no domains")
         return cls(domains, projects, users)
+
+    def export(self) -> dict:
+        """Everything the directory holds, as from_export reads it: the accounts as their file
+        says them, and the keys issued at run time."""
+        listed = {c.access_key for u in self.users for c in u.credentials}
+        return {
+            "domains": [{
+                "id": d.id, "name": d.name,
+                "projects": [{"id": p.id, "name": p.name, "region": p.region}
+                             for p in self.projects_of(d)],
+                "users": [{"id": u.id, "name": u.name, "role": u.role, "password": u.password,
+                           "root": u.root, "default": u.default,
+                           "credentials": [{"access_key": c.access_key,
+                                            "secret_key": c.secret_key} for c in u.credentials]}
+                          for u in self.users if u.domain.id == d.id]} for d in self.domains],
+            "issued": [{"user_id": u.id, "access_key": c.access_key, "secret_key": c.secret_key,
+                        "security_token": c.security_token, "expires_at_ms": c.expires_at_ms,
+                        "created_at_ms": c.created_at_ms}
+                       for ak, (u, c) in self._by_ak.items() if ak not in listed],
+        }
+
+    @classmethod
+    def from_export(cls, data: dict) -> "Directory":
+        try:
+            directory = cls.from_mapping(data, "the saved accounts")
+            for issued in data.get("issued", []):
+                user = directory.user_by_id(issued["user_id"])
+                if user is None:
+                    raise AccountsError("a key of an unknown user %s" % issued["user_id"])
+                directory.add_key(user, Credential(
+                    issued["access_key"], issued["secret_key"], issued["security_token"],
+                    issued["expires_at_ms"], issued["created_at_ms"]))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise AccountsError("the saved accounts are damaged: %s" % exc) from None
+        directory.changes = 0
+        return directory
 
     def describe(self) -> dict:
         """The accounts as `modelarts-sim accounts --json` prints them."""

@@ -20,12 +20,14 @@ class Token:
 
 
 class TokenStore:
-    def __init__(self, directory: Directory, ids, clock, ttl_s: int):
+    def __init__(self, directory: Directory, ids, clock, ttl_s: int, journal=None):
+        """With a journal (durable/journal.py), every token issued is a row of the state."""
         self._directory = directory
         self._ids = ids
         self._clock = clock
         self._ttl_ms = ttl_s * 1000
-        self._tokens: dict[str, Token] = {}
+        self._tokens: dict[str, Token] = (
+            journal.track(("", "", "tokens"), {}) if journal is not None else {})
         self._lock = threading.Lock()
 
     def issue(self, user: User, project: Project | None, methods=("password",)) -> Token:

@@ -12,7 +12,7 @@ Each family runs its lifecycles in one of three modes:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from simulator.settings import LIFECYCLE_MODES
@@ -28,6 +28,9 @@ class LifecycleError(ValueError):
 class Progress:
     started_ms: int
     steps: tuple[tuple[object, int], ...]  # (status, dwell ms); the last status is where it rests
+    # the watcher (Simulator.watch) whose end this progress runs: how a watcher finds its
+    # resource's progress again when both are read back from their rows
+    watch: int = field(default=0, compare=False, repr=False)
 
     @classmethod
     def through(cls, started_ms: int, statuses: tuple, total_s: float) -> "Progress":
@@ -93,8 +96,8 @@ class Target:
     on_fail: Callable[[int, str], None] | None = None  # records the reason on the resource
 
 
-# the functions a lifecycle's end may call (Simulator.watch): the only functions a snapshot may
-# name (simulator/snapshot.py), so restoring a file can call nothing else
+# the functions a lifecycle's end may call (Simulator.watch): the only functions a state row may
+# name (simulator/durable/codec.py), so loading a data dir or a snapshot can call nothing else
 WATCH_CALLBACKS: set = set()
 
 

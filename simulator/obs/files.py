@@ -48,9 +48,11 @@ class ObsFiles:
     closes an object's buffer when it is replaced or deleted, so a read racing a write of the
     same key would find it closed."""
 
-    def __init__(self, account: str):
+    def __init__(self, account: str, on_change=None):
+        """on_change(bucket) is told of every bucket a method writes (durable state)."""
         self.account = account
         self.lock = threading.RLock()
+        self._changed = on_change or (lambda bucket: None)
 
     @property
     def _store(self):
@@ -61,6 +63,7 @@ class ObsFiles:
         with self.lock:
             if name not in self._store.buckets:
                 self._store.create_bucket(name, region)
+                self._changed(name)
 
     def has_bucket(self, path_or_bucket: str) -> bool:
         return split(path_or_bucket)[0] in self._store.buckets
@@ -129,6 +132,7 @@ class ObsFiles:
             obj = self._store.put_object(bucket, key, data)
             if metadata:
                 obj.set_metadata(metadata)
+            self._changed(bucket)
             return True
 
     def copy(self, source: str, target: str, max_bytes: int) -> bool:
@@ -143,12 +147,14 @@ class ObsFiles:
                 for key in list(store.buckets[name].keys):
                     store.delete_object(name, key)
                 store.delete_bucket(name)
+                self._changed(name)
 
     def delete(self, path: str) -> None:
         bucket, key = split(path)
         with self.lock:
             if bucket in self._store.buckets and key:
                 self._store.delete_object(bucket, key)
+                self._changed(bucket)
 
 
 def _size(versions) -> int | None:

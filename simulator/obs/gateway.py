@@ -50,21 +50,46 @@ class ObsGateway:
             environ["HTTP_AUTHORIZATION"] = "AWS %s:unchecked" % caller_key
         else:
             caller_key = access_key(environ)
-        with self.sim.obs_files.lock:  # see ObsFiles: moto's objects are not thread-safe
-            body, status = self._moto_answer(environ, respond, request_id)
-        try:
+
+        def answer():
+            with self.sim.obs_files.lock:  # see ObsFiles: moto's objects are not thread-safe
+                return self._moto_answer(environ, request_id)
+
+        def trace(status: int) -> None:
             datatraces.record(self.sim, environ=environ, raw_path=raw_path, raw_query=raw_query,
                               headers=headers, status=status, arrival_ms=arrival,
                               request_id=request_id, access_key=caller_key,
                               source_ip=source_ip(environ, headers,
                                                   self.sim.settings.trust_forwarded_for))
-        except Exception:  # the answer stands; a trace that cannot be stored is logged
-            logging.getLogger("modelarts_sim").exception("a data trace was not recorded")
+
+        if environ.get("REQUEST_METHOD") in _READS:
+            status_line, answer_headers, body = answer()
+            try:
+                trace(int(status_line.split(" ", 1)[0]))
+            except Exception:  # a read changed nothing: its answer stands, the loss is logged
+                logging.getLogger("modelarts_sim").exception("a data trace was not recorded")
+            respond(status_line, answer_headers)
+            return body
+        # a write is applied with its trace, or not at all: the bucket it names is compared
+        # with its rows at the commit (durable state), and put back if the commit fails
+        bucket = raw_path.lstrip("/").split("/", 1)[0]
+        try:
+            with self.sim.change():
+                self.sim.obs_rows.touch(bucket)
+                status_line, answer_headers, body = answer()
+                trace(int(status_line.split(" ", 1)[0]))
+        except Exception:
+            logging.getLogger("modelarts_sim").exception(
+                "an OBS write was undone: its trace could not be built or stored")
+            return _error(respond, ObsAuthError(
+                "InternalError", "We encountered an internal error. Please try again.", 500),
+                request_id)
+        respond(status_line, answer_headers)
         return body
 
-    def _moto_answer(self, environ, respond, request_id: str):
-        """moto's answer, except that its bodiless 403 for an anonymous read of a private
-        object becomes the AccessDenied error OBS sends."""
+    def _moto_answer(self, environ, request_id: str) -> tuple[str, list, object]:
+        """(status line, headers, body) of moto's answer, except that its bodiless 403 for an
+        anonymous read of a private object becomes the AccessDenied error OBS sends."""
         answer = {}
 
         def capture(status, headers, exc_info=None):
@@ -76,10 +101,8 @@ class ObsGateway:
         length = next((v for k, v in answer["headers"] if k.lower() == "content-length"), None)
         if status == 403 and length == "0" and environ.get("REQUEST_METHOD") != "HEAD":
             getattr(body, "close", lambda: None)()
-            return _error(respond, ObsAuthError("AccessDenied", "Access Denied"),
-                          request_id), 403
-        respond(answer["status"], answer["headers"])
-        return body, status
+            return _error_answer(ObsAuthError("AccessDenied", "Access Denied"), request_id)
+        return answer["status"], answer["headers"], body
 
     def _default_key(self) -> str:
         user = self.sim.directory.default_user()
@@ -91,16 +114,22 @@ def _signed(environ) -> bool:
     return "HTTP_AUTHORIZATION" in environ or "Signature=" in query
 
 
+_READS = ("GET", "HEAD", "OPTIONS")
 _REPLACED = {"server", "x-amzn-requestid", "x-amz-request-id", "access-control-allow-origin"}
 
 
 def _error(respond, err: "ObsAuthError", request_id: str):
+    status_line, headers, body = _error_answer(err, request_id)
+    respond(status_line, headers)
+    return body
+
+
+def _error_answer(err: "ObsAuthError", request_id: str) -> tuple[str, list, list]:
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message>'
             '<RequestId>%s</RequestId><HostId>%s</HostId></Error>' % (
                 err.code, escape(err.message), request_id, request_id)).encode()
-    respond("%d %s" % (err.status, _REASONS[err.status]),
-            [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
-    return [body]
+    return ("%d %s" % (err.status, _REASONS[err.status]),
+            [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))], [body])
 
 
-_REASONS = {400: "Bad Request", 403: "Forbidden"}
+_REASONS = {400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error"}

@@ -1,0 +1,143 @@
+"""OBS as state rows: a bucket's row (`b` + name) holds its region and creation date, an
+object's row (`o` + JSON [bucket, key]) its bytes, metadata, ETag, storage class and
+modification time. Only the current version of an object is kept; older versions, multipart
+uploads in progress, bucket policies, ACLs and tags are not (moto holds them in memory only).
+
+A write marks its bucket (`touch`); at the commit the bucket's objects are compared, by ETag,
+size and modification time, with what its rows hold, and only the objects that differ are
+written again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import orjson
+
+from simulator.durable import codec
+from simulator.obs import backend
+
+BUCKET, OBJECT = "b", "o"
+
+
+def bucket_row(name: str) -> str:
+    return BUCKET + name
+
+
+def object_row(bucket: str, key: str) -> str:
+    return OBJECT + orjson.dumps([bucket, key]).decode()
+
+
+class ObsRows:
+    def __init__(self, account: str):
+        self.account = account
+        self.dirty: set[str] = set()
+        # bucket -> key -> (etag, size, modified) of what its rows hold
+        self._held: dict[str, dict[str, tuple]] = {}
+        self._pending: dict[str, dict[str, tuple]] = {}
+
+    def touch(self, bucket: str) -> None:
+        self.dirty.add(bucket)
+
+    def load_marks(self) -> None:
+        """Every bucket written again at the next commit."""
+        self._held = {}
+        self.dirty.update(backend.store(self.account).buckets)
+
+    def pending(self) -> list[tuple[str, bytes | None]]:
+        rows = []
+        store = backend.store(self.account)
+        dirty, self.dirty = self.dirty, set()
+        self._pending = {}
+        for name in dirty:
+            bucket = store.buckets.get(name)
+            held = self._held.get(name)
+            if bucket is None:
+                if held is not None:
+                    rows.append((bucket_row(name), None))
+                    rows += [(object_row(name, key), None) for key in held]
+                    self._pending[name] = None
+                continue
+            now = {}
+            if held is None:
+                rows.append((bucket_row(name), codec.dumps(
+                    {"region": bucket.region_name, "created": bucket.creation_date.isoformat()})))
+                held = {}
+            for key, versions in dict(bucket.keys).items():
+                current = versions[-1] if versions else None
+                if current is None or getattr(current, "value", None) is None:
+                    continue  # a delete marker
+                sig = (current.etag, current.size, current.last_modified.isoformat())
+                now[key] = sig
+                if held.get(key) != sig:
+                    rows.append((object_row(name, key), codec.dumps(_object(current))))
+            rows += [(object_row(name, key), None) for key in held if key not in now]
+            self._pending[name] = now
+        return rows
+
+    def settle(self) -> None:
+        for name, now in self._pending.items():
+            if now is None:
+                self._held.pop(name, None)
+            else:
+                self._held[name] = now
+        self._pending = {}
+
+    def undo(self, committed: dict[str, bytes]) -> None:
+        """Put back the buckets of the last `pending` as their rows hold them."""
+        pending, self._pending = self._pending, {}
+        store = backend.store(self.account)
+        for name in pending:
+            for key in list(store.buckets[name].keys) if name in store.buckets else ():
+                store.delete_object(name, key)
+            if name in store.buckets:
+                store.delete_bucket(name)
+            if bucket_row(name) not in committed:
+                continue
+            saved = codec.loads(committed[bucket_row(name)])
+            put_bucket(store, name, saved)
+            for key in self._held.get(name, {}):
+                put_object(store, name, key, codec.loads(committed[object_row(name, key)]))
+
+    def load(self, rows: dict[str, bytes]) -> None:
+        """Every bucket and object the rows hold, into this simulator's OBS (empty before)."""
+        store = backend.store(self.account)
+        self._held = {}
+        for name, data in rows.items():
+            if name.startswith(BUCKET):
+                put_bucket(store, name[1:], codec.loads(data))
+                self._held.setdefault(name[1:], {})
+        for name, data in rows.items():
+            if name.startswith(OBJECT):
+                bucket, key = orjson.loads(name[1:])
+                made = put_object(store, bucket, key, codec.loads(data))
+                self._held.setdefault(bucket, {})[key] = (
+                    made.etag, made.size, made.last_modified.isoformat())
+
+    def rows(self) -> list[tuple[str, bytes]]:
+        """Every bucket and object, as rows."""
+        self.dirty.update(backend.store(self.account).buckets)
+        held, self._held = self._held, {}
+        try:
+            return [(n, d) for n, d in self.pending() if d is not None]
+        finally:
+            self._held, self._pending = held, {}
+
+
+def _object(key) -> dict:
+    return {"value": bytes(key.value), "metadata": dict(key.metadata), "etag": key.etag,
+            "storage_class": key.storage_class, "last_modified": key.last_modified.isoformat()}
+
+
+def put_bucket(store, name: str, saved: dict):
+    made = store.create_bucket(name, saved["region"])
+    made.creation_date = datetime.fromisoformat(saved["created"])
+    return made
+
+
+def put_object(store, bucket: str, key: str, saved: dict):
+    made = store.put_object(bucket, key, saved["value"], storage=saved["storage_class"],
+                            etag=saved["etag"].strip('"'))
+    made.set_metadata(dict(saved["metadata"]))
+    made.last_modified = datetime.fromisoformat(saved["last_modified"])
+    return made
