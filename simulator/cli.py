@@ -169,6 +169,9 @@ def serve(args) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        # a second SIGTERM (or ^C) while shutting down waits for the store to close
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         ticker.set()
         server.close()
         sim.close()

@@ -23,7 +23,7 @@ from simulator.cts.digests import Signer
 from simulator.cts.notifications import Notifier
 from simulator.cts.store import TraceStore
 from simulator.durable import codec, image
-from simulator.durable.journal import RESOURCE, SCALARS, Journal, parse_row_name
+from simulator.durable.journal import RESOURCE, SCALARS, Journal, parse_row_name, scalars_of
 from simulator.durable.obs_rows import ObsRows
 from simulator.errors import NotApplied
 from simulator.faults import Faults
@@ -47,7 +47,7 @@ def simulator_of(app) -> "Simulator":
     return app.extensions[SIMULATOR_KEY]
 
 
-class DataDirError(ValueError):
+class DataDirError(SettingsError):
     """A data dir this simulator cannot start from (nothing in it was changed)."""
 
 
@@ -193,8 +193,11 @@ class Simulator:
         for name, _ in rows:
             if name.startswith(SCALARS):
                 family, project_id = orjson.loads(name[1:])
+                state = self.state(family, project_id)
                 if name in committed:
-                    vars(self.state(family, project_id)).update(codec.loads(committed[name]))
+                    vars(state).update(codec.loads(committed[name]))
+                else:  # a state no commit held yet: its counters as a new one has them
+                    vars(state).update(scalars_of(self._state_factories[family]()))
                 continue
             if not name.startswith(RESOURCE):
                 continue

@@ -59,10 +59,10 @@ def rows(sim, signing_key: bytes | None = None) -> list[tuple[str, bytes]]:
     out = []
     for (family, project_id), state in list(sim._states.items()):
         scalars = journal_mod.scalars_of(state)
-        if scalars:
+        if scalars and scalars != journal_mod.scalars_of(sim._state_factories[family]()):
             out.append((journal_mod.scalars_row(family, project_id), codec.dumps(scalars)))
         for attr, mapping in vars(state).items():
-            if attr in scalars:
+            if not isinstance(mapping, dict):
                 continue
             for key, value in dict.items(mapping):
                 out.append((journal_mod.row_name((family, project_id, attr), key),

@@ -114,7 +114,7 @@ def scalars_row(family: str, project_id: str) -> str:
 
 def scalars_of(state) -> dict:
     """A project state's attributes that are not maps of resources (counters)."""
-    return {k: v for k, v in vars(state).items() if type(v) is not TrackedDict}
+    return {k: v for k, v in vars(state).items() if not isinstance(v, dict)}
 
 
 class Journal:

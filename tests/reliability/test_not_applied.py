@@ -1,0 +1,159 @@
+"""A change and its trace are one unit: when the trace cannot be built, or the store cannot
+commit it, the change is undone and the answer says so, in one write of every family
+(docs/reliability.md)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from simulator import catalog, core
+from simulator.durable import image
+from simulator.errors import ApiError
+from simulator.pipeline import NOT_APPLIED
+from tests.conftest import make_app
+from tests.helpers import USERS, SignedClient, obs_put
+from tests import (test_authorizations, test_clusters, test_conversions, test_datasets,
+                   test_devenviron, test_models, test_notebooks, test_pools, test_services_v2,
+                   test_training_configs, test_training_jobs, test_training_v2,
+                   test_visualization_jobs)
+
+# (operation id, path, body): a write of each family that changes its state
+WRITES = [
+    ("CreateDataset", "/v2/{project_id}/datasets", test_datasets.CREATE),
+    ("CreateTrainingJob (v2)", test_training_v2.TJ, test_training_v2.CREATE),
+    ("CreateNotebook", "/v1/{project_id}/notebooks", test_notebooks.CREATE),
+    ("CreateDevEnvInstance", test_devenviron.DE, test_devenviron.CREATE),
+    ("CreateModel", test_models.MODELS, test_models.IMPORT),
+    ("CreatePool", test_pools.PL, test_pools.CREATE),
+    ("CreateService (v2)", test_services_v2.SV, test_services_v2.CREATE),
+    ("CreateCluster", test_clusters.CLUSTERS, test_clusters.CREATE),
+    ("CreateConversionTask", test_conversions.TASKS, test_conversions.CREATE),
+    ("CreateTrainingJobConfig", test_training_configs.TC, test_training_configs.CREATE),
+    ("CreateTrainingJob (v1)", test_training_jobs.TJ, test_training_jobs.CREATE),
+    ("CreateVisualizationJob", test_visualization_jobs.VJ, test_visualization_jobs.CREATE),
+    ("CreateAuthorization", test_authorizations.AUTH, test_authorizations.CREDENTIAL),
+    ("CreateTracker", "/v3/{project_id}/tracker", {
+        "tracker_type": "data", "tracker_name": "watcher",
+        "data_bucket": {"data_bucket_name": "acme-data", "data_event": ["READ", "WRITE"]}}),
+]
+FAMILIES_WITHOUT_A_CREATE = {"services", "iam", "obs"}  # below, each its own way
+
+
+def _state(sim) -> dict:
+    """Every state row but the id streams' and the clock's (which move on every call)."""
+    with sim.lock:
+        return {n: v for n, v in image.rows(sim) if n not in (image.IDS, image.CLOCK)}
+
+
+def _app():
+    app = make_app()
+    sim = app.extensions["modelarts_sim"]
+    obs_put(sim, "/acme-data/in/1.jpg", "/acme-data/code/train.py", "/acme-data/data/1.csv",
+            "/acme-data/model/config.json", "/acme-data/model/model.pb",
+            "/acme-models/mnist/model.pb", "/obs/name/events.out")
+    return app, sim
+
+
+def _op(path):
+    found = [op for op in catalog.OPERATIONS if op.method == "POST" and op.path == path]
+    assert found, path
+    return found[-1]
+
+
+def test_every_family_is_covered():
+    assert {_op(p).family for _, p, _ in WRITES} | FAMILIES_WITHOUT_A_CREATE == set(
+        catalog.FAMILIES)
+
+
+def _break(monkeypatch, sim, where: str):
+    if where == "store":
+        def refuse(records, rows):
+            raise sqlite3.OperationalError("disk I/O error")
+        monkeypatch.setattr(sim.traces, "commit", refuse)
+    else:
+        def unbuildable(trace):
+            raise ValueError("the record cannot be encoded")
+        monkeypatch.setattr(core, "build", unbuildable)
+
+
+@pytest.mark.parametrize("where", ["store", "build"])
+@pytest.mark.parametrize("write", WRITES, ids=[w[0] for w in WRITES])
+def test_a_change_whose_trace_fails_is_undone_and_says_so(monkeypatch, write, where):
+    operation_id, path, body = write
+    op = _op(path)
+    app, sim = _app()
+    try:
+        client = SignedClient(app)
+        before, traces = _state(sim), sim.traces.count()
+        with monkeypatch.context() as m:
+            _break(m, sim, where)
+            resp = client.request(op.method, path, body)
+        assert resp.status_code == 500, resp.get_data(as_text=True)
+        expected = op.dialect.body(ApiError(500, "%s.0500" % op.dialect.prefix, NOT_APPLIED),
+                                   resp.json.get("request_id", ""))
+        assert resp.json == expected
+        assert _state(sim) == before and sim.traces.count() == traces
+        # and the same call, with the store well again, is applied once, with its trace
+        again = client.request(op.method, path, body)
+        assert again.status_code < 300, again.get_data(as_text=True)
+        assert _state(sim) != before and sim.traces.count() == traces + 1
+    finally:
+        sim.close()
+
+
+def test_an_iam_write_whose_commit_fails_issues_nothing(monkeypatch):
+    """IAM's token calls are not audited, so a temporary key (a change to the accounts) stands
+    for the family: the same commit carries it, and fails with it."""
+    app, sim = _app()
+    try:
+        before = _state(sim)
+        with monkeypatch.context() as m:
+            _break(m, sim, "store")
+            resp = app.test_client().post("/v3/auth/tokens", json={"auth": {"identity": {
+                "methods": ["password"], "password": {"user": {
+                    "name": "developer", "password": USERS["developer"]["password"],
+                    "domain": {"name": "acme"}}}}}})
+        assert resp.status_code == 500
+        assert resp.json["error_code"] == "IAM.0500" and NOT_APPLIED in str(resp.json)
+        assert _state(sim) == before  # no token was issued
+    finally:
+        sim.close()
+
+
+def test_an_obs_write_whose_commit_fails_is_undone(monkeypatch):
+    """An upload and a delete, each refused with OBS's own 500 when its commit fails: the
+    object is as it was (a data tracker watches the bucket, so the commit holds a trace)."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+    from simulator.server import start_in_thread
+    from simulator.settings import Settings
+    from tests.conftest import FIXTURE_BUCKETS
+    from tests.helpers import server_call
+    running = start_in_thread(Settings(port=0, obs_buckets=FIXTURE_BUCKETS))
+    u = USERS["admin"]
+    s3 = boto3.client("s3", endpoint_url=running.endpoint, region_name="us-east-1",
+                      aws_access_key_id=u["ak"], aws_secret_access_key=u["sk"],
+                      config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    try:
+        assert server_call(running, "POST", "/v3/{project_id}/tracker", WRITES[-1][2]
+                           ).status_code == 201
+        s3.put_object(Bucket="acme-data", Key="kept", Body=b"old")
+        before, traces = _state(running.sim), running.sim.traces.count()
+        with monkeypatch.context() as m:
+            _break(m, running.sim, "store")
+            for call in (lambda: s3.put_object(Bucket="acme-data", Key="kept", Body=b"new"),
+                         lambda: s3.put_object(Bucket="acme-data", Key="other", Body=b"x"),
+                         lambda: s3.delete_object(Bucket="acme-data", Key="kept")):
+                with pytest.raises(ClientError) as err:
+                    call()
+                assert err.value.response["Error"]["Code"] == "InternalError"
+                assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+        assert _state(running.sim) == before and running.sim.traces.count() == traces
+        assert s3.get_object(Bucket="acme-data", Key="kept")["Body"].read() == b"old"
+        s3.put_object(Bucket="acme-data", Key="kept", Body=b"new")  # well again
+        assert s3.get_object(Bucket="acme-data", Key="kept")["Body"].read() == b"new"
+    finally:
+        running.stop()
