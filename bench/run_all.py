@@ -25,9 +25,10 @@ from _common import wait_until_quiet
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
-ORDER = ("tracing_overhead", "vs_moto", "list_traces", "generate")
+ORDER = ("tracing_overhead", "durability", "vs_moto", "list_traces", "generate")
 QUICK = {  # a smoke run: the same code paths, small sizes, figures not meaningful
     "tracing_overhead": ["--rounds", "1", "--seconds", "2", "--warmup", "0.5"],
+    "durability": ["--rounds", "1", "--seconds", "2", "--warmup", "0.5"],
     "vs_moto": ["--rounds", "1", "--seconds", "2", "--warmup", "0.5"],
     "list_traces": ["--count", "20000", "--iterations", "50", "--http-iterations", "10",
                     "--scan-iterations", "1"],
