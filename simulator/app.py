@@ -59,7 +59,10 @@ def _guard(sim: Simulator):
         return None
     why = guard.refusal(request.headers.get("Host"), request.headers.get("Origin"),
                         request.scheme, sim.settings)
-    return error_reply(why, 403) if why else None
+    if why:
+        return error_reply(why, 403)
+    why = guard.unfit_body(request.method, request.path, request.mimetype)
+    return error_reply(why, 415) if why else None
 
 
 def answer(sim: Simulator, rows: list[catalog.Operation], path_params: dict, req: ApiRequest,

@@ -28,7 +28,7 @@ def test_clock_controls(app):
                 {"action": "advance", "seconds": "1"}, {"action": "freeze", "at": "x"}, [1]):
         resp = http.post("/_sim/clock", json=bad)
         assert resp.status_code == 400 and "error" in resp.json
-    assert http.post("/_sim/clock", data=b"{").status_code == 400
+    assert http.post("/_sim/clock", data=b"{", content_type="application/json").status_code == 400
     assert http.get("/_sim/clock").json["frozen"] is False
 
 
@@ -54,7 +54,7 @@ def test_the_clock_stays_within_what_a_date_can_hold(app, client):
 
 def test_reset_returns_to_the_fixtures(client, app):
     assert client.post(DS, CREATE).status_code == 201
-    assert app.test_client().post("/_sim/reset").json == {"status": "reset"}
+    assert app.test_client().post("/_sim/reset", json={}).json == {"status": "reset"}
     assert client.get(DS).json["total_number"] == 0
     assert client.traces() == []
 

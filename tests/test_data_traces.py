@@ -136,7 +136,7 @@ def test_data_traces_are_delivered_to_the_trackers_bucket(server):
     client = data_tracker(server)
     client.putContent("tracked", "k", "v")
     client.getObject("tracked", "k", loadStreamInMemory=True)
-    assert requests.post(server.endpoint + "/_sim/flush", timeout=30).json() == {
+    assert requests.post(server.endpoint + "/_sim/flush", json={}, timeout=30).json() == {
         "files_written": 1}
     [obj] = client.listObjects("data-archive", prefix="CloudTraces/").body.contents
     assert "/watch/OBS/obs_CloudTrace_cn-north-4_" in obj.key

@@ -57,7 +57,7 @@ def test_trace_files_hold_exactly_what_listtraces_serves(server, sdk):
     for name in ("alpha", "beta", "gamma"):
         _create_dataset(server, name)
     # ModelArts's file, and CTS's with the tracker's own creation (CTS records it)
-    assert requests.post(server.endpoint + "/_sim/flush", timeout=30).json() == {
+    assert requests.post(server.endpoint + "/_sim/flush", json={}, timeout=30).json() == {
         "files_written": 2}
 
     delivered = _delivered(server, "siem-archive")
@@ -109,7 +109,7 @@ def test_trackers_and_pending_traces_survive_a_restart(tmp_path):
                 for r in _delivered(second, "kept-archive")] == [
             ("createTracker", "system"), ("createDataset", "before-restart")]
         _create_dataset(second, "after-restart")
-        assert requests.post(second.endpoint + "/_sim/flush", timeout=30).json() == {
+        assert requests.post(second.endpoint + "/_sim/flush", json={}, timeout=30).json() == {
             "files_written": 1}
         assert [(r["trace_name"], r["resource_name"])
                 for r in _delivered(second, "kept-archive")] == [

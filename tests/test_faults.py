@@ -20,7 +20,7 @@ DATASET = {"dataset_name": "flowers", "data_sources": [{"data_path": "/acme-data
 
 
 def add(app, **rule):
-    resp = app.test_client().post("/_sim/faults", data=orjson.dumps(rule))
+    resp = app.test_client().post("/_sim/faults", json=rule)
     assert resp.status_code == 201, resp.json
     return resp.json["faults"][0]
 
@@ -114,8 +114,8 @@ def test_fail_later_succeeds_now_and_fails_when_it_ends(app, client, sim):
 
 
 def test_a_dropped_call_gets_no_answer_and_leaves_no_trace(server):
-    requests.post(server.endpoint + "/_sim/faults", data=orjson.dumps(
-        {"operation": "CreateDataset", "drop": True, "count": 1})).raise_for_status()
+    requests.post(server.endpoint + "/_sim/faults", json={
+        "operation": "CreateDataset", "drop": True, "count": 1}).raise_for_status()
     before = server.sim.traces.count()
     with pytest.raises(requests.ConnectionError):
         server_call(server, "POST", DS, DATASET)
@@ -128,10 +128,10 @@ def test_trace_file_uploads_fail_then_go_out(app, client, sim):
     client.post(DS, DATASET)
     add(app, target="delivery", fail=True, count=1)
     admin = app.test_client()
-    assert admin.post("/_sim/flush").json["files_written"] == 0
+    assert admin.post("/_sim/flush", json={}).json["files_written"] == 0
     assert objects(sim) == {}
     # nothing was lost: the dataset's trace file, and CTS's with createTracker
-    assert admin.post("/_sim/flush").json["files_written"] == 2
+    assert admin.post("/_sim/flush", json={}).json["files_written"] == 2
     assert [key.split("/")[-2] for key in objects(sim)] == ["CTS", "ModelArts"]
 
 
@@ -140,11 +140,11 @@ def test_trace_file_uploads_wait_out_a_delay(app, client, sim):
     client.post(DS, DATASET)
     add(app, target="delivery", delay_s=600, count=1)
     admin = app.test_client()
-    assert admin.post("/_sim/flush").json["files_written"] == 0
+    assert admin.post("/_sim/flush", json={}).json["files_written"] == 0
     sim.clock.advance(300)
-    assert admin.post("/_sim/flush").json["files_written"] == 0
+    assert admin.post("/_sim/flush", json={}).json["files_written"] == 0
     sim.clock.advance(301)
-    assert admin.post("/_sim/flush").json["files_written"] == 2  # ModelArts's and CTS's
+    assert admin.post("/_sim/flush", json={}).json["files_written"] == 2  # ModelArts's and CTS's
     assert [key.split("/")[-2] for key in objects(sim)] == ["CTS", "ModelArts"]
 
 
@@ -163,10 +163,10 @@ def test_trace_file_uploads_wait_out_a_delay(app, client, sim):
 ])
 def test_bad_rules_are_refused_and_none_is_added(app, rule, message):
     admin = app.test_client()
-    resp = admin.post("/_sim/faults", data=orjson.dumps(rule))
+    resp = admin.post("/_sim/faults", data=orjson.dumps(rule), content_type="application/json")
     assert resp.status_code == 400 and message in resp.json["error"], resp.json
     assert admin.get("/_sim/faults").json == {"faults": []}
-    assert admin.post("/_sim/faults", data=b"{").status_code == 400
+    assert admin.post("/_sim/faults", data=b"{", content_type="application/json").status_code == 400
 
 
 def test_list_remove_clear_and_reset(app, client):
@@ -174,13 +174,13 @@ def test_list_remove_clear_and_reset(app, client):
     rule = add(app, operation="ListTraces", status=500)
     client.get(TRACES)
     assert admin.get("/_sim/faults").json["faults"] == [dict(rule, applied=1)]
-    assert admin.delete("/_sim/faults/%s" % rule["id"]).status_code == 200
-    assert admin.delete("/_sim/faults/%s" % rule["id"]).status_code == 404
+    assert admin.delete("/_sim/faults/%s" % rule["id"], json={}).status_code == 200
+    assert admin.delete("/_sim/faults/%s" % rule["id"], json={}).status_code == 404
     add(app, operation="ListTraces", status=500)
-    admin.delete("/_sim/faults")
+    admin.delete("/_sim/faults", json={})
     assert client.get(TRACES).status_code == 200
     add(app, operation="ListTraces", status=500)
-    admin.post("/_sim/reset")
+    admin.post("/_sim/reset", json={})
     assert client.get(TRACES).status_code == 200
 
 
@@ -218,6 +218,6 @@ def test_fail_later_fails_the_new_v1_version_not_another_jobs(app, client, sim):
 
 
 def test_fail_later_is_refused_for_an_operation_that_starts_no_lifecycle(app):
-    resp = app.test_client().post("/_sim/faults", data=orjson.dumps(
-        {"operation": "UpdateDataset", "fail_later": "x"}))
+    resp = app.test_client().post("/_sim/faults", json={
+        "operation": "UpdateDataset", "fail_later": "x"})
     assert resp.status_code == 400 and "starts no lifecycle" in resp.json["error"]

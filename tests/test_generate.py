@@ -31,6 +31,8 @@ CREATES = {"createNotebook", "CreatePool", "createDataset", "addModel", "CreateJ
 DELETES = {"deleteNotebook", "DeletePool", "deleteDataset", "deleteModel", "DeleteJobV2",
            "deleteService", "DeleteServiceV2", "deleteCluster"}
 
+JSON = {"Content-Type": "application/json"}
+
 
 def run_week(tmp_path_factory, name, **kw) -> tuple[Path, object]:
     out = tmp_path_factory.mktemp(name)
@@ -279,7 +281,7 @@ def test_into_a_running_simulator_and_its_bucket(server, tmp_path):
     keys = [k for k in server.sim.obs_files.sizes("collector-in")]
     assert keys and all(k.startswith("CloudTraces/cn-north-4/") and k.endswith(".json.gz")
                         for k in keys)
-    again = requests.post(server.endpoint + "/_sim/traces", data=orjson.dumps(records[:3]))
+    again = requests.post(server.endpoint + "/_sim/traces", json=records[:3])
     assert again.status_code == 409
 
 
@@ -314,23 +316,24 @@ def test_loading_endpoints_refuse_without_half_writing(server):
     record = read_jsonl_one(server)
     missing = dict(record)
     missing.pop("project_id")
-    resp = requests.post(base + "/traces", data=orjson.dumps([record, missing]))
+    resp = requests.post(base + "/traces", data=orjson.dumps([record, missing]), headers=JSON)
     assert resp.status_code == 400 and "project_id" in resp.json()["error"]
     assert requests.get(base + "/health").json()["traces"] == 0
-    assert requests.post(base + "/traces", data=b"{").status_code == 400
-    assert requests.post(base + "/traces", data=b"{}").status_code == 400
+    assert requests.post(base + "/traces", data=b"{", headers=JSON).status_code == 400
+    assert requests.post(base + "/traces", data=b"{}", headers=JSON).status_code == 400
     before = len(server.sim.directory.domains), len(server.sim.directory.projects)
     clash = {"domains": [{"id": "a" * 32, "name": "newco",
                           "projects": [{"id": "b" * 32, "name": "cn-north-4"}],
                           "users": [{"id": "c" * 32, "name": "eve", "credentials": [
                               {"access_key": "EA9DJ2SB8WQEE7QK29UO", "secret_key": "x"}]}]}]}
-    resp = requests.post(base + "/accounts", data=orjson.dumps(clash))
+    resp = requests.post(base + "/accounts", data=orjson.dumps(clash), headers=JSON)
     assert resp.status_code == 409
     assert (len(server.sim.directory.domains), len(server.sim.directory.projects)) == before
-    assert requests.put(base + "/objects/Bad_Bucket/k", data=b"x").status_code == 400
+    assert requests.put(base + "/objects/Bad_Bucket/k", data=b"x",
+                        headers={"Content-Type": "application/octet-stream"}).status_code == 400
     old = dict(record, time=record["time"] - 8 * 86_400_000,
                record_time=record["record_time"] - 8 * 86_400_000)
-    resp = requests.post(base + "/traces", data=orjson.dumps([old]))
+    resp = requests.post(base + "/traces", data=orjson.dumps([old]), headers=JSON)
     assert (resp.status_code, resp.json()) == (200, {"stored": 0, "expired": 1})
 
 

@@ -196,7 +196,7 @@ def test_auth_off_takes_unsigned_requests_as_the_default_admin():
 def test_reset_empties_obs(server):
     client = esdk(server)
     client.createBucket("short-lived")
-    assert requests.post(server.endpoint + "/_sim/reset", timeout=30).status_code == 200
+    assert requests.post(server.endpoint + "/_sim/reset", json={}, timeout=30).status_code == 200
     assert client.listObjects("short-lived").errorCode == "NoSuchBucket"
 
 

@@ -77,3 +77,43 @@ def test_host_name(host, name):
 def test_is_loopback():
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("10.0.0.1") and not is_loopback("example.com")
+
+
+# what a web page can send without asking the browser first: no body, text/plain, a form
+SIMPLE = [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+
+
+@pytest.mark.parametrize("ctype", SIMPLE + ["application/octet-stream", "text/json"])
+@pytest.mark.parametrize("method, path", [("POST", "/_sim/reset"), ("POST", "/_sim/clock"),
+                                          ("POST", "/_sim/faults"), ("DELETE", "/_sim/faults"),
+                                          ("POST", "/_sim/lifecycle"), ("POST", "/_sim/flush")])
+def test_a_change_needs_a_json_body(app, sim, method, path, ctype):
+    assert SignedClient(app).post("/v2/{project_id}/datasets", {
+        "dataset_name": "kept", "data_sources": [{"data_path": "/acme-data/in/"}],
+        "work_path": "/acme-data/out/", "work_path_type": 0}).status_code == 201
+    before = (sim.traces.count(), sim.clock.state())
+    headers = {"Content-Type": ctype} if ctype else {}
+    resp = app.test_client().open(path, method=method, data=b'{"action": "advance", '
+                                  b'"seconds": 60}', headers=headers)
+    assert resp.status_code == 415
+    assert resp.json == {"error": "a /_sim control that changes something takes Content-Type: "
+                                  "application/json, not %r" % (ctype or "")}
+    assert (sim.traces.count(), sim.clock.state()) == before
+
+
+@pytest.mark.parametrize("path", ["/_sim/restore", "/_sim/objects/acme-data/k"])
+def test_the_byte_controls_take_octet_stream_and_json_only(app, path):
+    http = app.test_client()
+    for ctype in SIMPLE[1:]:
+        resp = http.open(path, method="POST" if "restore" in path else "PUT", data=b"x",
+                         headers={"Content-Type": ctype})
+        assert resp.status_code == 415 and "application/octet-stream" in resp.json["error"]
+    resp = http.put("/_sim/objects/acme-data/k", data=b"x",
+                    content_type="application/octet-stream")
+    assert resp.status_code < 300 or "restore" in path
+
+
+def test_reads_need_no_content_type(app):
+    http = app.test_client()
+    for path in ("/_sim/health", "/_sim/clock", "/_sim/faults", "/_sim/lifecycle"):
+        assert http.get(path, headers={"Content-Type": "text/plain"}).status_code == 200

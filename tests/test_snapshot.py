@@ -59,7 +59,8 @@ def _server(seed, data_dir=None):
 
 def _admin(server, path, body=None):
     resp = requests.post(server.endpoint + "/_sim" + path,
-                         data=b"" if body is None else orjson.dumps(body), timeout=30)
+                         data=b"" if body is None else orjson.dumps(body), timeout=30,
+                         headers={"Content-Type": "application/json"})
     assert resp.status_code == 200, resp.text
     return resp
 
@@ -285,7 +286,7 @@ def traffic_app():
     assert client.post(TJ, _job_body()).status_code == 201
     sim.clock.advance(30)
     # ModelArts's trace file, and CTS's holding the tracker's own createTracker
-    assert admin.post("/_sim/flush").json["files_written"] == 2
+    assert admin.post("/_sim/flush", json={}).json["files_written"] == 2
     assert admin.post("/v3/auth/tokens", json={"auth": {"identity": {
         "methods": ["password"], "password": {"user": {
             "name": "developer", "password": USERS["developer"]["password"],
@@ -312,7 +313,7 @@ def _view(app, times: bool = True) -> dict:
 
 def test_snapshot_without_a_body_answers_the_file_and_restores_from_the_body(traffic_app):
     admin = traffic_app.test_client()
-    resp = admin.post("/_sim/snapshot")
+    resp = admin.post("/_sim/snapshot", content_type="application/json")
     assert resp.status_code == 200 and resp.content_type == "application/octet-stream"
     data = resp.get_data()
     header = snapshot.header_of(data)
@@ -373,7 +374,7 @@ def test_tracker_cursors_survive_purged_traces(traffic_app):
     try:
         snapshot.restore(sim, data)
         for app in (traffic_app, target):
-            assert app.test_client().post("/_sim/flush").json["files_written"] == 1
+            assert app.test_client().post("/_sim/flush", json={}).json["files_written"] == 1
         assert _store(sim, False)["cts-bucket"] == _store(source, False)["cts-bucket"]
     finally:
         sim.close()
@@ -580,7 +581,7 @@ def _seeded_run(seed) -> dict:
         keep(client.get(DATASET))
         sim.clock.advance(900)
         keep(client.get("/v3/{project_id}/traces", query={"limit": 200}))
-        keep(admin.post("/_sim/flush"))
+        keep(admin.post("/_sim/flush", json={}))
         return {"answers": out, "obs": _store(sim, times=False), "token": token}
     finally:
         sim.close()
@@ -676,7 +677,8 @@ def test_the_same_seed_in_two_processes_answers_the_same():
             requests.post(endpoint + "/_sim/clock", json={"action": "freeze", "at": FROZEN_MS},
                           timeout=10)
             for key in ("in/1.jpg", "code/train.py", "data/1.csv"):
-                requests.put(endpoint + "/_sim/objects/acme-data/" + key, data=b"x", timeout=10)
+                requests.put(endpoint + "/_sim/objects/acme-data/" + key, data=b"x", timeout=10,
+                             headers={"Content-Type": "application/octet-stream"})
             calls = [("POST", DATASET, _dataset_body("p1")), ("POST", DATASET, _dataset_body("p2")),
                      ("POST", TJ, _job_body()), ("GET", DATASET, None),
                      ("GET", "/v3/{project_id}/traces", None)]
@@ -713,7 +715,7 @@ def test_a_seeded_simulator_after_reset_gives_the_same_ids_again():
             return created.json, created.headers["X-Request-Id"], client.last_trace()
         first = one_call()
         client.post(DATASET, _dataset_body("more"))  # the sequence moves on
-        app.test_client().post("/_sim/reset")
+        app.test_client().post("/_sim/reset", json={})
         assert one_call() == first
     finally:
         app.extensions["modelarts_sim"].close()

@@ -45,7 +45,7 @@ def create_dataset(client, name):
 
 
 def flush(app) -> int:
-    return app.test_client().post("/_sim/flush").json["files_written"]
+    return app.test_client().post("/_sim/flush", json={}).json["files_written"]
 
 
 def test_create_and_list_the_management_tracker(client, sim):

@@ -8,6 +8,11 @@ not a web page it happens to have open.
   one of `allowed_origins`: a drive-by request from any other page is refused, whatever its
   content type.
 
+- A request that changes something (any method but GET, HEAD and OPTIONS) must say its body is
+  JSON (`Content-Type: application/json`), or, where the control takes bytes (a snapshot to
+  restore, an object to put), `application/octet-stream`: a web page can send text/plain, a form
+  or no body at all without asking the browser first, but not these.
+
 As LocalStack refuses browser requests from origins it does not allow. Both lists are settings
 (docs/reliability.md)."""
 
@@ -33,6 +38,21 @@ def is_loopback(name: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+JSON = "application/json"
+BYTES = "application/octet-stream"
+TAKE_BYTES = ("/_sim/restore", "/_sim/objects/")  # the controls whose body may be bytes
+
+
+def unfit_body(method: str, path: str, mimetype: str) -> str | None:
+    """Why a /_sim request's content type is refused (415), or None."""
+    if method in READS or mimetype == JSON or (
+            mimetype == BYTES and path.startswith(TAKE_BYTES)):
+        return None
+    return ("a /_sim control that changes something takes Content-Type: %s%s, not %r"
+            % (JSON, " or " + BYTES if path.startswith(TAKE_BYTES) else "", mimetype or ""))
 
 
 def refusal(host: str | None, origin: str | None, scheme: str, settings) -> str | None:
