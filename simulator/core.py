@@ -77,6 +77,7 @@ class Simulator:
         self._states: dict[tuple[str, str], object] = {}
         self._state_factories: dict[str, object] = {}
         self._recorded = 0
+        self._purged_ms = 0  # simulation instant of the ticker's last purge
         # lifecycles whose end runs a callback: a heap of (done_ms, n, progress, callback)
         self._watchers: list = []
         self._watched = 0  # n of the last watcher (keeps equal ends in the order watched)
@@ -364,6 +365,19 @@ class Simulator:
         if self._recorded % 5000 == 0:
             self.traces.purge(self.clock.now_ms())
         return rec
+
+    PURGE_EVERY_MS = 60_000  # of simulation time: the ticker purges at most this often
+
+    def housekeeping(self) -> None:
+        """What the server's ticker runs twice a second: lifecycles that ended, trace files
+        that are due, and, once a simulated minute, the traces past retention (an idle server
+        keeps none of them: the purge on writes alone ran only every 5,000 traces)."""
+        self.settle()
+        self.delivery.run()
+        now = self.clock.now_ms()
+        if now - self._purged_ms >= self.PURGE_EVERY_MS:
+            self._purged_ms = now
+            self.traces.purge(now)
 
     def record_system(self, operation_id: str, project, *, at_ms: int, resource_id: str,
                       resource_name: str, response: dict | None, rating: str, user=None) -> dict:

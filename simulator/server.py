@@ -56,8 +56,7 @@ def start_ticker(sim: Simulator) -> threading.Event:
     def tick():
         while not stop.wait(TICK_S):
             try:
-                sim.settle()
-                sim.delivery.run()
+                sim.housekeeping()
             except Exception:  # never let the ticker die; the next request settles again
                 logging.getLogger("modelarts_sim").exception("settle failed")
 

@@ -86,3 +86,26 @@ def test_a_204_closes_when_the_client_asks():
         conn.close()
     finally:
         running.stop()
+
+
+def test_an_idle_server_purges_expired_traces_on_its_ticker():
+    """Traces past retention go without a write to set the purge off (it used to run only
+    every 5,000 traces, so an idle server kept them)."""
+    import time as _time
+    from simulator.server import start_in_thread
+    from simulator.settings import Settings
+    from tests.helpers import server_call
+    running = start_in_thread(Settings(port=0, obs_buckets=["acme-data"]))
+    try:
+        assert server_call(running, "GET", "/v3/{project_id}/traces").status_code == 200
+        assert server_call(running, "POST", "/v2/{project_id}/datasets", {
+            "dataset_name": "old", "data_sources": [{"data_path": "/acme-data/in/"}],
+            "work_path": "/acme-data/out/", "work_path_type": 0}).status_code in (201, 400)
+        assert running.sim.traces.count() >= 1
+        running.sim.clock.advance(8 * 86_400)
+        deadline = _time.monotonic() + 10
+        while running.sim.traces.count() and _time.monotonic() < deadline:
+            _time.sleep(0.1)
+        assert running.sim.traces.count() == 0
+    finally:
+        running.stop()
