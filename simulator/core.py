@@ -78,6 +78,7 @@ class Simulator:
         self._state_factories: dict[str, object] = {}
         self._recorded = 0
         self._purged_ms = 0  # simulation instant of the ticker's last purge
+        self._seeded = self.settings.seed is not None and traces is None
         # lifecycles whose end runs a callback: a heap of (done_ms, n, progress, callback)
         self._watchers: list = []
         self._watched = 0  # n of the last watcher (keeps equal ends in the order watched)
@@ -137,8 +138,8 @@ class Simulator:
             return
         try:
             with self.lock:
-                image.load(self, saved)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                image.load(self, saved, ids=self.settings.seed is not None)
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise DataDirError("%s: its state is damaged (%s)" % (path, str(exc)[:200])) \
                 from None
         self.journal.reset(saved)
@@ -192,6 +193,9 @@ class Simulator:
         committed = self.journal.committed
         seen: list = []
         for name, _ in rows:
+            if name in (image.ACCOUNTS, image.LIFECYCLES) and name in committed:
+                image.put_back(self, name, codec.loads(committed[name]))
+                continue
             if name.startswith(SCALARS):
                 family, project_id = orjson.loads(name[1:])
                 state = self.state(family, project_id)
@@ -210,8 +214,9 @@ class Simulator:
                 dict.pop(mapping, key, None)
         self.obs_rows.undo(committed)
         self.journal.forget_versions()
-        if seen:
-            self.put_watchers(dict(self._watch_rows), seen)
+        # the heap again from the watchers' rows: one the change added goes with it (its
+        # number is not given out again: numbers only ever grow)
+        self.put_watchers(dict(self._watch_rows), seen)
 
     def _mapping(self, where: tuple) -> dict:
         if where == image.TOKENS:
@@ -353,8 +358,13 @@ class Simulator:
     def record(self, trace: TraceInput, category: str = "system") -> dict:
         """Build one trace and commit it (a management trace, or with category "data" a data
         trace of trace.tracker_name); returns the stored record."""
-        rec = build(trace)
         change = self._change
+        if change is None and self._seeded:
+            # a seeded simulator commits where its ids are with every trace that used them, so
+            # that a restart never draws a stored trace's id again
+            with self.change():
+                return self.record(trace, category)
+        rec = build(trace)
         if change is not None:  # committed with the change's rows, when it ends
             change.records.append((rec, category))
             return rec

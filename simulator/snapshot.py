@@ -198,6 +198,10 @@ def restore(sim, data: bytes) -> dict:
     rows, traces = decode(data)
     if not isinstance(sim.traces, TraceStore):
         raise SnapshotError("this simulator's traces are not in a trace store")
+    try:
+        image.check(sim, rows)
+    except image.ImageError as exc:
+        raise SnapshotError("the snapshot's contents do not fit: %s" % exc) from None
     with sim.lock, sim.obs_files.lock:
         before_rows, before_traces = capture(sim)
         try:

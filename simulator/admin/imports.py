@@ -78,8 +78,11 @@ def put_object(bucket: str, key: str):
     from simulator.settings import BUCKET
     if not BUCKET.match(bucket):
         return error_reply("%r is not a bucket name" % bucket)
-    files = current_sim().obs_files
-    files.make_bucket(bucket)
-    if not files.write("/%s/%s" % (bucket, key), request.get_data()):
+    sim = current_sim()
+    files = sim.obs_files
+    with sim.change():  # committed before the answer, as an upload through OBS is
+        files.make_bucket(bucket)
+        written = files.write("/%s/%s" % (bucket, key), request.get_data())
+    if not written:
         return error_reply("the object could not be written", 409)
     return json_reply({"bucket": bucket, "key": key})

@@ -99,7 +99,10 @@ def loads(data: bytes | str, seen: list | None = None):
         raw = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise CodecError("not JSON (%s)" % exc) from None
-    return decode(raw, seen)
+    try:
+        return decode(raw, seen)
+    except RecursionError:
+        raise CodecError("nested too deep") from None
 
 
 def decode(raw, seen: list | None = None):

@@ -28,8 +28,9 @@ from simulator.identity.accounts import Directory
 from simulator.identity.auth import Authenticator
 from simulator.identity.tokens import TokenStore
 
-CLOCK, IDS, ACCOUNTS, LIFECYCLES, ATTEMPTS, SIGNING_KEY = (
-    "s:clock", "s:ids", "s:accounts", "s:lifecycles", "s:attempts", "s:signing_key")
+CLOCK, IDS, ACCOUNTS, LIFECYCLES, ATTEMPTS, SIGNING_KEY, WATCHED = (
+    "s:clock", "s:ids", "s:accounts", "s:lifecycles", "s:attempts", "s:signing_key",
+    "s:watched")
 TOKENS = ("", "", "tokens")
 WATCHERS = ("", "", "watchers")
 
@@ -44,6 +45,7 @@ def register(sim) -> None:
     j.whole(CLOCK, sim.clock.getstate, sim.clock.getstate)
     seeded = sim.settings.seed is not None
     j.whole(IDS, (lambda: sim.ids.draws) if seeded else (lambda: 0), sim.ids.getstate)
+    j.whole(WATCHED, lambda: sim._watched, lambda: sim._watched)
     j.whole(ACCOUNTS, lambda: (id(sim.directory), sim.directory.changes),
             lambda: sim.directory.export())
     j.whole(LIFECYCLES, lambda: (tuple(sim.lifecycles.modes.values()),
@@ -78,9 +80,49 @@ def rows(sim, signing_key: bytes | None = None) -> list[tuple[str, bytes]]:
     return out
 
 
-def load(sim, saved: dict[str, bytes]) -> None:
+def put_back(sim, name: str, value) -> None:
+    """A whole row's last committed value in place again (an undone change)."""
+    if name == ACCOUNTS:
+        sim.directory = Directory.from_export(value)
+        sim.tokens._directory = sim.directory
+        sim.auth = Authenticator(sim.settings.auth, sim.directory, sim.tokens, sim.clock,
+                                 sim.settings.signature_max_skew_s)
+    elif name == LIFECYCLES:
+        sim.lifecycles.modes.update(value["modes"])
+        sim.lifecycles.dwell.update(value["dwell"])
+
+
+def check(sim, saved: dict[str, bytes]) -> None:
+    """Refuse (ImageError), before anything changes, rows naming families, maps or counters
+    this simulator does not have."""
+    for name in saved:
+        try:
+            if name.startswith(journal_mod.RESOURCE):
+                (family, _project, attr), _key = journal_mod.parse_row_name(name)
+                if (family, attr) in (TOKENS[::2], WATCHERS[::2]):
+                    continue
+            elif name.startswith(journal_mod.SCALARS):
+                family, _project = orjson.loads(name[1:])
+                attr = None
+            elif name.startswith((BUCKET, OBJECT, "s:")):
+                continue
+            else:
+                raise ImageError("a row this simulator does not know: %r" % name[:80])
+        except (ValueError, TypeError) as exc:
+            raise ImageError("a damaged row name %r: %s" % (name[:80], exc)) from None
+        factory = sim._state_factories.get(family)
+        if factory is None:
+            raise ImageError("resources of a family this simulator does not have: %s"
+                             % family)
+        if attr is not None and not isinstance(getattr(factory(), attr, None), dict):
+            raise ImageError("%s has no map %s" % (family, attr))
+
+
+def load(sim, saved: dict[str, bytes], ids: bool = True) -> None:
     """Put the rows' state in place of the simulator's (its lock held, its resources and OBS
-    empty). Raises ImageError (or codec.CodecError) for rows it cannot hold."""
+    empty). Raises ImageError (or codec.CodecError) for rows it cannot hold. `ids` False: the
+    id streams stay as they are (an unseeded simulator starting again draws fresh random ids;
+    its saved stream was written once and would replay)."""
     states: dict[tuple, dict] = {}
     scalars: dict[tuple, dict] = {}
     seen: list = []
@@ -114,8 +156,12 @@ def load(sim, saved: dict[str, bytes]) -> None:
                              sim.settings.signature_max_skew_s)
     if CLOCK in whole:
         sim.clock.setstate(whole[CLOCK])
-    if IDS in whole:
+    if IDS in whole and ids:
         sim.ids.setstate(whole[IDS])
+    if WATCHED in whole:
+        if not isinstance(whole[WATCHED], int):
+            raise ImageError("a damaged watcher count")
+        sim._watched = whole[WATCHED]
     if LIFECYCLES in whole:
         saved_lc = whole[LIFECYCLES]
         for family, mode in saved_lc["modes"].items():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import functools
 import hashlib
 from dataclasses import dataclass, field
@@ -1028,7 +1029,9 @@ def _exported(project_id, dataset_id, task_id, sim, at_ms, final) -> None:
         target = _export_sample(files, ds, sample, folder, details["export_format"], used)
         if target is None:
             continue  # its file is gone from OBS
-        written.append(Found(target, sample.size, sample.sample_type, sample.labels))
+        # a copy: the exported-to dataset's samples must not share the list (each is a row
+        # of its own, and a rename in one must not reach the other)
+        written.append(Found(target, sample.size, sample.sample_type, copy.deepcopy(sample.labels)))
         lines.append(dataset_files.manifest_line(
             details["source_header"] + target.lstrip("/"), sample.labels, ds.dataset_type,
             at_ms))

@@ -42,9 +42,14 @@ FAMILIES_WITHOUT_A_CREATE = {"services", "iam", "obs"}  # below, each its own wa
 
 
 def _state(sim) -> dict:
-    """Every state row but the id streams' and the clock's (which move on every call)."""
+    """Every state row but the id streams', the clock's (which move on every call) and the
+    count of watchers (an undone watcher's number is not given out again), and the watchers
+    the simulator keeps in memory."""
     with sim.lock:
-        return {n: v for n, v in image.rows(sim) if n not in (image.IDS, image.CLOCK)}
+        rows = {n: v for n, v in image.rows(sim)
+                if n not in (image.IDS, image.CLOCK, image.WATCHED)}
+        rows["heap"] = sorted((done, n) for done, n, _p, _cb in sim._watchers)
+        return rows
 
 
 def _app():
@@ -157,3 +162,22 @@ def test_an_obs_write_whose_commit_fails_is_undone(monkeypatch):
         assert s3.get_object(Bucket="acme-data", Key="kept")["Body"].read() == b"new"
     finally:
         running.stop()
+
+
+def test_temporary_keys_whose_commit_fails_are_not_issued(monkeypatch):
+    """A temporary AK/SK is a change to the accounts (a whole row): undone, the key is not
+    one the simulator knows."""
+    from tests.test_auth import issue_token
+    app, sim = _app()
+    try:
+        token = issue_token(app)
+        before, keys = _state(sim), len(sim.directory._by_ak)
+        with monkeypatch.context() as m:
+            _break(m, sim, "store")
+            resp = app.test_client().post(
+                "/v3.0/OS-CREDENTIAL/securitytokens", headers={"X-Auth-Token": token},
+                json={"auth": {"identity": {"methods": ["token"], "token": {"id": token}}}})
+        assert resp.status_code == 500 and resp.json["error_code"] == "IAM.0500"
+        assert len(sim.directory._by_ak) == keys and _state(sim) == before
+    finally:
+        sim.close()
