@@ -61,6 +61,9 @@ def _guard(sim: Simulator):
                         request.scheme, sim.settings)
     if why:
         return error_reply(why, 403)
+    why = guard.lacks_token(request.headers.get(guard.TOKEN_HEADER), sim.settings)
+    if why:
+        return error_reply(why, 401)
     why = guard.unfit_body(request.method, request.path, request.mimetype)
     return error_reply(why, 415) if why else None
 

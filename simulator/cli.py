@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import signal
 import sys
 
 import simulator
+from simulator.admin import guard
 from simulator.identity.accounts import AccountsError, Directory
 from simulator.sdk_env import env_lines
 from simulator.settings import (AUTH_MODES, DEFAULT_PORT, LIFECYCLE_MODES, Settings,
@@ -18,7 +20,11 @@ def _serve_parser(sub):
     p = sub.add_parser("serve", help="start the simulator (ModelArts, CTS and IAM on one port)")
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default %d; 0 picks a free one)" % DEFAULT_PORT)
-    p.add_argument("--data-dir", dest="data_dir", help="keep traces here (default: in memory)")
+    p.add_argument("--data-dir", dest="data_dir",
+                   help="keep everything here, committed with each call (default: in memory)")
+    p.add_argument("--admin-token", dest="admin_token",
+                   help="/_sim calls must send it as X-Sim-Admin-Token (made and printed when "
+                        "--host is not loopback)")
     p.add_argument("--auth", choices=AUTH_MODES, help="signature checks (default strict)")
     p.add_argument("--region", help="region name (default cn-north-4)")
     p.add_argument("--accounts", help="accounts TOML file (default fixtures/accounts.toml)")
@@ -142,6 +148,10 @@ def serve(args) -> int:
     from simulator.server import build_server, start_ticker
 
     settings = _settings(args)
+    made_token = None
+    if settings.admin_token is None and not guard.is_loopback(guard.host_name(settings.host)):
+        # reachable from other machines: the controls answer only who holds this
+        made_token = settings.admin_token = secrets.token_urlsafe(24)
     sim, server = build_server(settings)
     port = int(server.effective_port)
     endpoint = "http://%s:%d" % (settings.host, port)
@@ -157,6 +167,9 @@ def serve(args) -> int:
     if project:
         print("  project %s (%s), domain %s (%s)" % (project.id, project.name, user.domain.id,
                                                      user.domain.name))
+    if made_token:
+        print("  /_sim admin token (send it as %s; clients read %s): %s"
+              % (guard.TOKEN_HEADER, guard.TOKEN_ENV, made_token))
     sys.stdout.flush()
 
     def _stop(signum, frame):

@@ -56,6 +56,9 @@ class Settings:
     # which web origins besides the simulator's own (simulator/admin/guard.py); a choice
     allowed_hosts: list[str] = field(default_factory=list)
     allowed_origins: list[str] = field(default_factory=list)
+    # when set, every /_sim call must carry it in X-Sim-Admin-Token; `serve` bound to an address
+    # that is not loopback makes one (and prints it) when none is given
+    admin_token: str | None = None
     trust_forwarded_for: bool = False  # take source_ip from X-Forwarded-For (behind a proxy)
     # OBS buckets every simulator starts with (and has again after a reset): the buckets a
     # team's datasets and jobs read from; TOML list, or comma-separated in the environment

@@ -117,3 +117,50 @@ def test_reads_need_no_content_type(app):
     http = app.test_client()
     for path in ("/_sim/health", "/_sim/clock", "/_sim/faults", "/_sim/lifecycle"):
         assert http.get(path, headers={"Content-Type": "text/plain"}).status_code == 200
+
+
+def test_with_an_admin_token_every_control_needs_it(monkeypatch):
+    app = make_app(admin_token="s3cret-token")
+    http = app.test_client()
+    try:
+        for headers in ({}, {"X-Sim-Admin-Token": "wrong"}, {"X-Sim-Admin-Token": ""}):
+            resp = http.get("/_sim/health", headers=headers)
+            assert resp.status_code == 401 and resp.json == {"error": (
+                "this simulator's controls need its admin token in X-Sim-Admin-Token (it was "
+                "printed at start; clients read MODELARTS_SIM_ADMIN_TOKEN)")}
+            assert http.post("/_sim/reset", json={}, headers=headers).status_code == 401
+        assert http.get("/_sim/health", headers={
+            "X-Sim-Admin-Token": "s3cret-token"}).status_code == 200
+        # the API itself needs no token, and the clients send it from the environment
+        assert SignedClient(app).get("/v2/{project_id}/datasets").status_code == 200
+        from simulator.admin.guard import token_headers
+        monkeypatch.setenv("MODELARTS_SIM_ADMIN_TOKEN", "s3cret-token")
+        assert token_headers() == {"X-Sim-Admin-Token": "s3cret-token"}
+    finally:
+        app.extensions["modelarts_sim"].close()
+
+
+def test_serve_on_a_non_loopback_address_makes_and_prints_a_token():
+    import re
+    import signal
+    import subprocess
+    import sys
+    import requests
+    proc = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--host", "0.0.0.0",
+                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        banner = ""
+        while "admin token" not in banner:
+            line = proc.stdout.readline()
+            assert line, banner + proc.stderr.read()
+            banner += line
+        port = re.search(r"listening on http://0\.0\.0\.0:(\d+)", banner).group(1)
+        token = re.search(r"admin token .*: (\S+)$", banner, re.M).group(1)
+        url = "http://127.0.0.1:%s/_sim/health" % port
+        assert requests.get(url, timeout=10).status_code == 401
+        assert requests.get(url, headers={"X-Sim-Admin-Token": token},
+                            timeout=10).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)

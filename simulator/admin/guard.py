@@ -18,7 +18,9 @@ As LocalStack refuses browser requests from origins it does not allow. Both list
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
+import os
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
@@ -53,6 +55,25 @@ def unfit_body(method: str, path: str, mimetype: str) -> str | None:
         return None
     return ("a /_sim control that changes something takes Content-Type: %s%s, not %r"
             % (JSON, " or " + BYTES if path.startswith(TAKE_BYTES) else "", mimetype or ""))
+
+
+TOKEN_HEADER = "X-Sim-Admin-Token"
+TOKEN_ENV = "MODELARTS_SIM_ADMIN_TOKEN"  # where the plugin, ctl and generate --into find it
+
+
+def token_headers() -> dict:
+    """The header a client of /_sim sends when the environment holds the admin token."""
+    token = os.environ.get(TOKEN_ENV)
+    return {TOKEN_HEADER: token} if token else {}
+
+
+def lacks_token(given: str | None, settings) -> str | None:
+    """Why a /_sim request is refused for its admin token (401), or None."""
+    wanted = settings.admin_token
+    if not wanted or (given is not None and hmac.compare_digest(given.encode(), wanted.encode())):
+        return None
+    return ("this simulator's controls need its admin token in %s (it was printed at start; "
+            "clients read %s)" % (TOKEN_HEADER, TOKEN_ENV))
 
 
 def refusal(host: str | None, origin: str | None, scheme: str, settings) -> str | None:

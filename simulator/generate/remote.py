@@ -5,6 +5,8 @@ from __future__ import annotations
 import orjson
 import requests
 
+from simulator.admin.guard import token_headers
+
 BATCH = 5000
 
 
@@ -17,6 +19,7 @@ class Remote:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
+        self.session.headers.update(token_headers())  # a simulator bound beyond loopback's
         self._batch: list[bytes] = []
         self.stored = 0
         self.expired = 0

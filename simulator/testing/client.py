@@ -89,6 +89,9 @@ class HttpTransport:
 
     def send(self, method: str, target: str, body: bytes = b"",
              headers: dict | None = None) -> SimResponse:
+        if target.startswith("/_sim"):
+            from simulator.admin.guard import token_headers
+            headers = {**(headers or {}), **token_headers()}
         try:
             r = self._http.request(method, self.endpoint + target, data=body,
                                    headers=headers or {}, timeout=self.timeout)
