@@ -66,10 +66,7 @@ class Simulator:
         # when that commit fails
         self.journal = Journal() if traces is None else None
         self._change: _Change | None = None
-        self.tokens = TokenStore(self.directory, self.ids, self.clock, self.settings.token_ttl_s,
-                                 journal=self.journal)
-        self.auth = Authenticator(self.settings.auth, self.directory, self.tokens, self.clock,
-                                  self.settings.signature_max_skew_s)
+        self.use_accounts(self.directory)
         data = self.settings.data_path
         self.traces = traces if traces is not None else self._open_store(data)
         # serialises changes to resources; handlers run under it
@@ -78,7 +75,9 @@ class Simulator:
         self._state_factories: dict[str, object] = {}
         self._recorded = 0
         self._purged_ms = 0  # simulation instant of the ticker's last purge
-        self._seeded = self.settings.seed is not None and traces is None
+        # a seeded data dir keeps where its ids are with every trace (see record)
+        self._seeded = (self.settings.seed is not None and traces is None
+                        and self.settings.data_path is not None)
         # lifecycles whose end runs a callback: a heap of (done_ms, n, progress, callback)
         self._watchers: list = []
         self._watched = 0  # n of the last watcher (keeps equal ends in the order watched)
@@ -113,6 +112,18 @@ class Simulator:
         self.notifier.changed()
         with self.change():
             self._make_buckets()
+
+    def use_accounts(self, directory: Directory, keep_tokens: bool = False) -> None:
+        """Serve these accounts: their tokens (new, or the ones issued so far) and the
+        authenticator that reads both."""
+        self.directory = directory
+        if keep_tokens:
+            self.tokens._directory = directory
+        else:
+            self.tokens = TokenStore(directory, self.ids, self.clock, self.settings.token_ttl_s,
+                                     journal=self.journal)
+        self.auth = Authenticator(self.settings.auth, directory, self.tokens, self.clock,
+                                  self.settings.signature_max_skew_s)
 
     def _open_store(self, data):
         path = data / "traces.sqlite3" if data else None
@@ -268,11 +279,7 @@ class Simulator:
             if self.journal is not None:
                 self.journal.reset({})
                 self.obs_rows.load({})
-            self.directory = Directory.load(self.settings.accounts)
-            self.tokens = TokenStore(self.directory, self.ids, self.clock,
-                                     self.settings.token_ttl_s, journal=self.journal)
-            self.auth = Authenticator(self.settings.auth, self.directory, self.tokens,
-                                      self.clock, self.settings.signature_max_skew_s)
+            self.use_accounts(Directory.load(self.settings.accounts))
             self.notifier.changed()
             self.notifier.attempts.clear()
             self.faults.clear()

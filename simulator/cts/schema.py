@@ -52,6 +52,9 @@ INSERT = "INSERT INTO traces (%s) VALUES (%s)" % (", ".join(COLUMNS),
                                                  ",".join("?" * len(COLUMNS)))
 
 
+# every table a store holds (what clear and replace empty)
+TABLES = ("traces", "terms", "listings", "operators", "resource_types", "state")
+
 INSERT_AT = "INSERT INTO traces (seq, %s) VALUES (?, %s)" % (", ".join(COLUMNS),
                                                            ",".join("?" * len(COLUMNS)))
 

@@ -140,8 +140,10 @@ class TraceStore:
         deletes the row) in one transaction: all of it or, raising, none. The rows are kept
         only on disk: an in-memory simulator holds its state in memory already."""
         entries = [self._entry(r, category) for r, category in records]
-        if self.path is None:
-            rows = ()
+        if self.path is None or not rows:  # traces alone: the cheaper write add() makes
+            if entries:
+                self._write(entries)
+            return
         with self._lock:
             operators = [e.operator for e in entries if self._needs_operator(e.operator)]
             kinds = [e.kind for e in entries if e.kind not in self._seen_kinds]
@@ -157,8 +159,7 @@ class TraceStore:
             db = self._db
             db.execute("BEGIN")
             try:
-                for table in ("traces", "terms", "listings", "operators", "resource_types",
-                              "state"):
+                for table in schema.TABLES:
                     db.execute("DELETE FROM %s" % table)
                 self._terms = {col: {} for col in TERM_COLUMNS}
                 self._listings = {}
@@ -373,9 +374,7 @@ class TraceStore:
 
     def clear(self) -> None:
         with self._lock:
-            self._db.executescript("DELETE FROM traces; DELETE FROM terms; DELETE FROM listings; "
-                                   "DELETE FROM operators; DELETE FROM resource_types; "
-                                 "DELETE FROM state;")
+            self._db.executescript("".join("DELETE FROM %s;" % t for t in schema.TABLES))
             self._terms = {col: {} for col in TERM_COLUMNS}
             self._listings.clear()
             self._seen_operators.clear()

@@ -25,8 +25,6 @@ import orjson
 from simulator.durable import codec, journal as journal_mod
 from simulator.durable.obs_rows import BUCKET, OBJECT
 from simulator.identity.accounts import Directory
-from simulator.identity.auth import Authenticator
-from simulator.identity.tokens import TokenStore
 
 CLOCK, IDS, ACCOUNTS, LIFECYCLES, ATTEMPTS, SIGNING_KEY, WATCHED = (
     "s:clock", "s:ids", "s:accounts", "s:lifecycles", "s:attempts", "s:signing_key",
@@ -43,8 +41,10 @@ def register(sim) -> None:
     """The whole rows, each written at a commit when what it holds moved on."""
     j = sim.journal
     j.whole(CLOCK, sim.clock.getstate, sim.clock.getstate)
-    seeded = sim.settings.seed is not None
-    j.whole(IDS, (lambda: sim.ids.draws) if seeded else (lambda: 0), sim.ids.getstate)
+    # only a seeded data dir reads its ids back: elsewhere the stream is written when a
+    # snapshot is taken, not encoded again at every commit
+    durable_ids = sim.settings.seed is not None and sim.settings.data_path is not None
+    j.whole(IDS, (lambda: sim.ids.draws) if durable_ids else (lambda: 0), sim.ids.getstate)
     j.whole(WATCHED, lambda: sim._watched, lambda: sim._watched)
     j.whole(ACCOUNTS, lambda: (id(sim.directory), sim.directory.changes),
             lambda: sim.directory.export())
@@ -83,10 +83,7 @@ def rows(sim, signing_key: bytes | None = None) -> list[tuple[str, bytes]]:
 def put_back(sim, name: str, value) -> None:
     """A whole row's last committed value in place again (an undone change)."""
     if name == ACCOUNTS:
-        sim.directory = Directory.from_export(value)
-        sim.tokens._directory = sim.directory
-        sim.auth = Authenticator(sim.settings.auth, sim.directory, sim.tokens, sim.clock,
-                                 sim.settings.signature_max_skew_s)
+        sim.use_accounts(Directory.from_export(value), keep_tokens=True)
     elif name == LIFECYCLES:
         sim.lifecycles.modes.update(value["modes"])
         sim.lifecycles.dwell.update(value["dwell"])
@@ -148,12 +145,8 @@ def load(sim, saved: dict[str, bytes], ids: bool = True) -> None:
         else:
             raise ImageError("a row this simulator does not know: %r" % name[:80])
 
-    if ACCOUNTS in whole:
-        sim.directory = Directory.from_export(whole[ACCOUNTS])
-    sim.tokens = TokenStore(sim.directory, sim.ids, sim.clock, sim.settings.token_ttl_s,
-                            journal=sim.journal)
-    sim.auth = Authenticator(sim.settings.auth, sim.directory, sim.tokens, sim.clock,
-                             sim.settings.signature_max_skew_s)
+    sim.use_accounts(Directory.from_export(whole[ACCOUNTS]) if ACCOUNTS in whole
+                     else sim.directory)
     if CLOCK in whole:
         sim.clock.setstate(whole[CLOCK])
     if IDS in whole and ids:
