@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 import orjson
 
 from simulator.cts import digests
+from simulator.obs import access
 
 BATCH = 5000  # traces read from the store at a time
 
@@ -63,11 +64,12 @@ class Delivery:
         info = tracker.obs_info
         if self._held(project_id, tracker, now):
             return 0  # the cursor stays: the traces go out at a later transfer
-        if not self.sim.obs_files.has_bucket(info["bucket_name"]):
+        project = self.sim.directory.project(project_id)
+        # a bucket deleted and taken again by another account is not the tracker's any more
+        if access.bucket_owner(self.sim, info["bucket_name"]) != project.domain.id:
             tracker.missing_bucket = True  # the cursor stays: nothing is lost
             return 0
         tracker.missing_bucket = False
-        project = self.sim.directory.project(project_id)
         # a period closes at its end; a flush also takes the one still open
         until = now + 1 if flush else now // self.period_ms * self.period_ms
         written = 0

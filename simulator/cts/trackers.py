@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from simulator.cts import digests
+from simulator.obs import access
 from simulator.errors import ApiError
 from simulator.registry import Reply, handler
 from simulator.settings import BUCKET
@@ -114,16 +115,23 @@ def _data_bucket(raw) -> dict:
 
 
 def _bucket_exists(ctx, name: str) -> bool:
-    return ctx.sim.obs_files.has_bucket(name)
+    """Whether the caller's account has the bucket. Another account's bucket is answered as
+    one that does not exist (a simulator choice: CTS documents no code of its own for it), so
+    a tracker neither watches nor writes into a bucket its account does not own."""
+    return access.bucket_owner(ctx.sim, name) == _domain_id(ctx)
+
+
+def _domain_id(ctx) -> str:
+    return ctx.project.domain.id if ctx.project is not None else ctx.caller.user.domain.id
 
 
 def _make_bucket(ctx, info: dict) -> None:
     """The transfer bucket: created when asked (is_obs_created), else it must exist."""
     if info["is_obs_created"]:
-        if _bucket_exists(ctx, info["bucket_name"]):
+        if ctx.sim.obs_files.has_bucket(info["bucket_name"]):  # bucket names are global
             raise ApiError(400, "CTS.0215", "The OBS bucket %s already exists."
                            % info["bucket_name"])
-        ctx.sim.obs_files.make_bucket(info["bucket_name"])
+        ctx.sim.obs_files.make_bucket(info["bucket_name"], owner=_domain_id(ctx))
     elif not _bucket_exists(ctx, info["bucket_name"]):
         raise ApiError(400, "CTS.0211", "The OBS bucket %s does not exist." % info["bucket_name"])
 
@@ -274,6 +282,19 @@ def delete_tracker(ctx):
     return Reply(204, None, resources=[(t.id, t.name) for t in doomed])
 
 
+def _bucket_check(owner: str | None, domain_id: str) -> dict:
+    """What OBS answered CTS's look-up of a bucket, made as the caller: another account's
+    bucket is refused as OBS refuses it."""
+    if owner == domain_id:
+        return {"success": True, "response_code": 200, "error_code": None,
+                "error_message": None}
+    if owner is None:
+        return {"success": False, "response_code": 404, "error_code": "NoSuchBucket",
+                "error_message": "The specified bucket does not exist"}
+    return {"success": False, "response_code": 403, "error_code": "AccessDenied",
+            "error_message": "Access Denied"}
+
+
 @handler("CheckObsBuckets")
 def check_obs_buckets(ctx):
     body = _body(ctx)
@@ -284,14 +305,10 @@ def check_obs_buckets(ctx):
     out = []
     for entry in buckets:
         name = entry.get("bucket_name")
-        exists = isinstance(name, str) and _bucket_exists(ctx, name)
+        owner = access.bucket_owner(ctx.sim, name) if isinstance(name, str) else None
         out.append({**{k: entry.get(k) for k in ("bucket_name", "bucket_location", "kms_id",
                                                  "is_support_trace_files_encryption")},
-                    "check_bucket_response": {
-                        "success": exists, "response_code": 200 if exists else 404,
-                        "error_code": None if exists else "NoSuchBucket",
-                        "error_message": None if exists else
-                        "The specified bucket does not exist"}})
+                    "check_bucket_response": _bucket_check(owner, _domain_id(ctx))})
     return Reply(200, {"buckets": out})
 
 

@@ -1,11 +1,12 @@
-"""OBS as state rows: a bucket's row (`b` + name) holds its region and creation date, an
-object's row (`o` + JSON [bucket, key]) its bytes, metadata, ETag, storage class and
-modification time. Only the current version of an object is kept; older versions, multipart
-uploads in progress, bucket policies, ACLs and tags are not (moto holds them in memory only).
+"""OBS as state rows: a bucket's row (`b` + name) holds its region, creation date, owning
+domain, policy and ACL, an object's row (`o` + JSON [bucket, key]) its bytes, metadata, ETag,
+storage class, modification time and ACL. Only the current version of an object is kept;
+older versions, multipart uploads in progress and tags are not (moto holds them in memory
+only).
 
-A write marks its bucket (`touch`); at the commit the bucket's objects are compared, by ETag,
-size and modification time, with what its rows hold, and only the objects that differ are
-written again.
+A write marks its bucket (`touch`); at the commit the bucket's own row and its objects are
+compared (objects by ETag, size, modification time and ACL) with what its rows hold, and only
+what differs is written again.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime
 import orjson
 
 from simulator.durable import codec
-from simulator.obs import backend
+from simulator.obs import access, backend
 
 BUCKET, OBJECT = "b", "o"
 
@@ -32,9 +33,11 @@ class ObsRows:
     def __init__(self, account: str):
         self.account = account
         self.dirty: set[str] = set()
-        # bucket -> key -> (etag, size, modified) of what its rows hold
+        # bucket -> key -> (etag, size, modified, acl) of what its rows hold
         self._held: dict[str, dict[str, tuple]] = {}
         self._pending: dict[str, dict[str, tuple]] = {}
+        self._held_buckets: dict[str, bytes] = {}  # bucket -> its row
+        self._pending_buckets: dict[str, bytes] = {}
 
     def touch(self, bucket: str) -> None:
         self.dirty.add(bucket)
@@ -48,7 +51,7 @@ class ObsRows:
         rows = []
         store = backend.store(self.account)
         dirty, self.dirty = self.dirty, set()
-        self._pending = {}
+        self._pending, self._pending_buckets = {}, {}
         for name in dirty:
             bucket = store.buckets.get(name)
             held = self._held.get(name)
@@ -59,15 +62,17 @@ class ObsRows:
                     self._pending[name] = None
                 continue
             now = {}
-            if held is None:
-                rows.append((bucket_row(name), codec.dumps(
-                    {"region": bucket.region_name, "created": bucket.creation_date.isoformat()})))
-                held = {}
+            row = codec.dumps(_bucket(bucket))
+            if held is None or self._held_buckets.get(name) != row:
+                rows.append((bucket_row(name), row))
+            self._pending_buckets[name] = row
+            held = held if held is not None else {}
             for key, versions in dict(bucket.keys).items():
                 current = versions[-1] if versions else None
                 if current is None or getattr(current, "value", None) is None:
                     continue  # a delete marker
-                sig = (current.etag, current.size, current.last_modified.isoformat())
+                sig = (current.etag, current.size, current.last_modified.isoformat(),
+                       _acl(current.acl))
                 now[key] = sig
                 if held.get(key) != sig:
                     rows.append((object_row(name, key), codec.dumps(_object(current))))
@@ -79,13 +84,15 @@ class ObsRows:
         for name, now in self._pending.items():
             if now is None:
                 self._held.pop(name, None)
+                self._held_buckets.pop(name, None)
             else:
                 self._held[name] = now
-        self._pending = {}
+                self._held_buckets[name] = self._pending_buckets[name]
+        self._pending, self._pending_buckets = {}, {}
 
     def undo(self, committed: dict[str, bytes]) -> None:
         """Put back the buckets of the last `pending` as their rows hold them."""
-        pending, self._pending = self._pending, {}
+        pending, self._pending, self._pending_buckets = self._pending, {}, {}
         store = backend.store(self.account)
         for name in pending:
             for key in list(store.buckets[name].keys) if name in store.buckets else ():
@@ -102,36 +109,68 @@ class ObsRows:
     def load(self, rows: dict[str, bytes]) -> None:
         """Every bucket and object the rows hold, into this simulator's OBS (empty before)."""
         store = backend.store(self.account)
-        self._held = {}
+        self._held, self._held_buckets = {}, {}
         for name, data in rows.items():
             if name.startswith(BUCKET):
                 put_bucket(store, name[1:], codec.loads(data))
                 self._held.setdefault(name[1:], {})
+                self._held_buckets[name[1:]] = data
         for name, data in rows.items():
             if name.startswith(OBJECT):
                 bucket, key = orjson.loads(name[1:])
                 made = put_object(store, bucket, key, codec.loads(data))
                 self._held.setdefault(bucket, {})[key] = (
-                    made.etag, made.size, made.last_modified.isoformat())
+                    made.etag, made.size, made.last_modified.isoformat(), _acl(made.acl))
 
     def rows(self) -> list[tuple[str, bytes]]:
         """Every bucket and object, as rows."""
         self.dirty.update(backend.store(self.account).buckets)
         held, self._held = self._held, {}
+        held_buckets = self._held_buckets
         try:
             return [(n, d) for n, d in self.pending() if d is not None]
         finally:
             self._held, self._pending = held, {}
+            self._held_buckets, self._pending_buckets = held_buckets, {}
+
+
+def _bucket(bucket) -> dict:
+    return {"region": bucket.region_name, "created": bucket.creation_date.isoformat(),
+            "owner": getattr(bucket, access.OWNER, None), "acl": _acl(bucket.acl),
+            "policy": bucket.policy.decode("utf-8", "replace") if bucket.policy else None}
 
 
 def _object(key) -> dict:
     return {"value": bytes(key.value), "metadata": dict(key.metadata), "etag": key.etag,
-            "storage_class": key.storage_class, "last_modified": key.last_modified.isoformat()}
+            "storage_class": key.storage_class, "last_modified": key.last_modified.isoformat(),
+            "acl": _acl(key.acl)}
+
+
+def _acl(acl) -> tuple | None:
+    """moto's ACL as plain values: ((grantee (id, uri, display name), ...), permissions) per
+    grant; None for moto's default (private)."""
+    if acl is None:
+        return None
+    return tuple((tuple((g.id, g.uri, g.display_name) for g in grant.grantees),
+                  tuple(grant.permissions)) for grant in acl.grants)
+
+
+def _moto_acl(saved):
+    from moto.s3.models import FakeAcl, FakeGrant, FakeGrantee
+    if saved is None:
+        return None
+    return FakeAcl([FakeGrant([FakeGrantee(*grantee) for grantee in grantees], list(perms))
+                    for grantees, perms in saved])
 
 
 def put_bucket(store, name: str, saved: dict):
     made = store.create_bucket(name, saved["region"])
     made.creation_date = datetime.fromisoformat(saved["created"])
+    if saved.get("owner"):  # rows written before owners were kept: the default account's
+        setattr(made, access.OWNER, saved["owner"])
+    if "acl" in saved:
+        made.acl = _moto_acl(saved["acl"])
+    made.policy = saved["policy"].encode() if saved.get("policy") else None
     return made
 
 
@@ -139,5 +178,7 @@ def put_object(store, bucket: str, key: str, saved: dict):
     made = store.put_object(bucket, key, saved["value"], storage=saved["storage_class"],
                             etag=saved["etag"].strip('"'))
     made.set_metadata(dict(saved["metadata"]))
+    if "acl" in saved:
+        made.acl = _moto_acl(saved["acl"])
     made.last_modified = datetime.fromisoformat(saved["last_modified"])
     return made

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, unquote
 
 from simulator import catalog
 from simulator.cts.record import user_info
+from simulator.obs import access
 from simulator.pipeline import trace_input
 
 # (catalog operation id, whether it reads), by what the request looks like
@@ -64,12 +65,16 @@ def watchers(sim, bucket: str, operation_id: str) -> list:
     with sim.lock:  # trackers change under it
         states = [(project_id, list(state.trackers.values()))
                   for project_id, state in sim.states_of(FAMILY)]
+    owner = access.bucket_owner(sim, bucket)  # only the owning account's trackers watch it
     for project_id, trackers in states:
+        project = sim.directory.project(project_id)
+        if project is None or project.domain.id != owner:
+            continue
         for tracker in trackers:
             data = tracker.data_bucket
             if (tracker.type == "data" and tracker.status == "enabled" and data
                     and data["data_bucket_name"] == bucket and event in data["data_event"]):
-                found.append((sim.directory.project(project_id), tracker))
+                found.append((project, tracker))
     return found
 
 

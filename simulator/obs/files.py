@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass
 
 from simulator.obs import backend
+from simulator.obs.access import OWNER
 
 SCHEMES = ("obs://", "s3://")
 
@@ -58,11 +59,14 @@ class ObsFiles:
     def _store(self):
         return backend.store(self.account)
 
-    def make_bucket(self, name: str, region: str = "us-east-1") -> None:
-        """A bucket (nothing happens when this simulator already has it)."""
+    def make_bucket(self, name: str, region: str = "us-east-1", owner: str | None = None) -> None:
+        """A bucket (nothing happens when this simulator already has it), owned by the domain
+        `owner`, or by the default account (obs/access.py)."""
         with self.lock:
             if name not in self._store.buckets:
-                self._store.create_bucket(name, region)
+                made = self._store.create_bucket(name, region)
+                if owner is not None:
+                    setattr(made, OWNER, owner)
                 self._changed(name)
 
     def has_bucket(self, path_or_bucket: str) -> bool:

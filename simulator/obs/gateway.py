@@ -9,11 +9,14 @@ operation on a bucket that a data tracker watches is recorded once moto has answ
 
 from __future__ import annotations
 
+import io
 import logging
+import re
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from simulator.dispatch import environ_headers, raw_target, source_ip
-from simulator.obs import backend, datatraces
+from simulator.obs import access, backend, datatraces
 from simulator.obs.signature import ObsAuthError, access_key, verify
 
 
@@ -51,9 +54,11 @@ class ObsGateway:
         else:
             caller_key = access_key(environ)
 
+        caller = self._caller(caller_key)
+
         def answer():
             with self.sim.obs_files.lock:  # see ObsFiles: moto's objects are not thread-safe
-                return self._moto_answer(environ, request_id)
+                return self._answer(environ, raw_path, raw_query, headers, caller, request_id)
 
         def trace(status: int) -> None:
             datatraces.record(self.sim, environ=environ, raw_path=raw_path, raw_query=raw_query,
@@ -87,6 +92,40 @@ class ObsGateway:
         respond(status_line, answer_headers)
         return body
 
+    def _caller(self, caller_key: str | None):
+        """The user whose key signed the request; None for an anonymous one (and, where
+        signatures are not checked, for a key the accounts file does not hold)."""
+        found = self.sim.directory.by_access_key(caller_key) if caller_key else None
+        return found[0] if found is not None else None
+
+    def _answer(self, environ, raw_path: str, raw_query: str, headers: dict, caller,
+                request_id: str) -> tuple[str, list, object]:
+        """OBS's answer: AccessDenied for what the caller may not do (obs/access.py), else
+        moto's, with the bucket's owner where moto names its own account, and a listing of
+        buckets cut to the caller's."""
+        method = environ.get("REQUEST_METHOD", "GET")
+        bucket, key = datatraces.split_path(raw_path)
+        params = dict(parse_qsl(raw_query, keep_blank_values=True))
+        body = _batch_body(environ) if method == "POST" and key is None else b""
+        try:
+            access.check(self.sim, caller, method, bucket, key, params, headers, body)
+        except access.Denied as denied:
+            return _error_answer(ObsAuthError(denied.code, denied.message, denied.status),
+                                 request_id)
+        existed = bucket in backend.store(self.sim.obs_account).buckets
+        status_line, answer_headers, answer_body = self._moto_answer(environ, request_id)
+        made = backend.store(self.sim.obs_account).buckets.get(bucket) if bucket else None
+        if made is not None and not existed and caller is not None:
+            access.set_owner(made, caller.domain.id)  # a bucket is its creator's account's
+        if method == "GET" and (key is None or "acl" in params):
+            owner = access.owner_of(self.sim, made) if made is not None else \
+                caller.domain.id if caller is not None else None
+            answer_body = _owned(answer_body, owner, None if bucket else
+                                 access.own_buckets(self.sim, caller))
+            answer_headers = [(k, v) for k, v in answer_headers if k.lower() != "content-length"]
+            answer_headers.append(("Content-Length", str(len(answer_body[0]))))
+        return status_line, answer_headers, answer_body
+
     def _moto_answer(self, environ, request_id: str) -> tuple[str, list, object]:
         """(status line, headers, body) of moto's answer, except that its bodiless 403 for an
         anonymous read of a private object becomes the AccessDenied error OBS sends."""
@@ -107,6 +146,42 @@ class ObsGateway:
     def _default_key(self) -> str:
         user = self.sim.directory.default_user()
         return user.credentials[0].access_key if user.credentials else "anonymous"
+
+
+def _batch_body(environ) -> bytes:
+    """The body of a bucket-level POST (a batch delete names its keys there), read once and
+    handed on to moto."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _moto_ids() -> tuple[bytes, ...]:
+    """The canonical ids moto names its account by: in ACLs and object listings, and (another
+    constant) in its listing of buckets."""
+    from moto.s3.models import OWNER
+    return OWNER.encode(), b"bcaf1ffd86f41161ca5fb16fd081034f"
+
+
+_BUCKET_ENTRY = re.compile(rb"<Bucket>\s*<Name>(.*?)</Name>.*?</Bucket>\s*", re.S)
+
+
+def _owned(body, owner: str | None, listed: set[str] | None) -> list[bytes]:
+    """moto's XML with its own account's canonical id replaced by the owning domain's (OBS
+    names a domain id there), and, for a listing of buckets, only the listed ones."""
+    data = b"".join(body)
+    getattr(body, "close", lambda: None)()
+    if owner:
+        for moto_id in _moto_ids():
+            data = data.replace(moto_id, owner.encode())
+    if listed is not None:
+        names = {escape(n).encode() for n in listed}
+        data = _BUCKET_ENTRY.sub(lambda m: m.group(0) if m.group(1) in names else b"", data)
+    return [data]
 
 
 def _signed(environ) -> bool:
@@ -132,4 +207,5 @@ def _error_answer(err: "ObsAuthError", request_id: str) -> tuple[str, list, list
             [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))], [body])
 
 
-_REASONS = {400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error"}
+_REASONS = {400: "Bad Request", 403: "Forbidden", 409: "Conflict",
+            500: "Internal Server Error"}

@@ -1,0 +1,317 @@
+"""Who may do what to a bucket and its objects: OBS's access control between accounts.
+
+A bucket belongs to the account (domain) that created it. Its owner's users may do anything to
+it, except a read-only user (role auditor), whose writes are refused everywhere. Another
+account's users, and anonymous callers, may do only what the bucket's policy or an ACL grants
+them; anything else is OBS's AccessDenied (403). An explicit Deny in the bucket policy binds
+the owner's users as well, except for the policy operations themselves (the owner can always
+mend the policy that locked it out).
+
+moto's S3 backend keeps the policies and ACLs (it parses ACL bodies, grant headers and canned
+ACLs), but it evaluates neither for a signed caller, and its policy evaluator does not match
+principals, so they are evaluated here:
+- a policy statement's Principal/NotPrincipal in OBS's form (``{"ID": ["domain/<domain
+  id>:user/*"]}``, ``domain/<id>:user/<user id or name>``) or S3's (``{"AWS":
+  "arn:aws:iam::<domain id>:root"}``, or the bare domain id), or ``*``;
+- its Action/NotAction as OBS names them (``GetObject``, case-insensitive, ``*`` and ``?``
+  wildcards) or with S3's ``s3:`` prefix; its Resource/NotResource as ``bucket`` or
+  ``bucket/key`` patterns, or S3 ARNs;
+- a statement with a Condition is not evaluated (left out): an Allow under a condition grants
+  nothing, a Deny under one denies (a simulator choice: it fails closed).
+- ACL grants to a domain id (CanonicalUser), to everyone (AllUsers) and to every signed caller
+  (AuthenticatedUsers), with S3's meaning of READ, WRITE, READ_ACP, WRITE_ACP and FULL_CONTROL
+  on buckets and objects.
+An object belongs to its bucket's owner, whoever uploaded it (left out: OBS's object
+ownership by the uploader).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from urllib.parse import unquote
+from xml.sax.saxutils import unescape
+
+import orjson
+
+from simulator.obs import backend
+
+OWNER = "modelarts_sim_owner"  # the attribute of moto's bucket naming its owning domain
+READS = ("GET", "HEAD", "OPTIONS")
+
+# a bucket's subresource -> the name its Get/Put/Delete actions end in
+_BUCKET_SUBRESOURCES = {
+    "acl": "BucketAcl", "policy": "BucketPolicy", "tagging": "BucketTagging",
+    "versioning": "BucketVersioning", "lifecycle": "LifecycleConfiguration",
+    "cors": "BucketCORS", "logging": "BucketLogging", "website": "BucketWebsite",
+    "notification": "BucketNotification", "location": "BucketLocation",
+    "replication": "ReplicationConfiguration", "encryption": "EncryptionConfiguration",
+    "storageClass": "BucketStoragePolicy", "storagePolicy": "BucketStoragePolicy",
+    "quota": "BucketQuota", "requestPayment": "BucketRequestPayment",
+    "object-lock": "BucketObjectLockConfiguration", "ownershipControls": "BucketOwnershipControls",
+    "publicAccessBlock": "BucketPublicAccessBlock", "accelerate": "AccelerateConfiguration",
+    "inventory": "InventoryConfiguration", "metrics": "MetricsConfiguration",
+    "analytics": "AnalyticsConfiguration", "intelligent-tiering": "IntelligentTieringConfiguration",
+}
+_POLICY_ACTIONS = {"getbucketpolicy", "putbucketpolicy", "deletebucketpolicy"}
+# which ACL permission grants an action, on the bucket's ACL or on the object's
+_BUCKET_ACL = {"listbucket": "READ", "listbucketversions": "READ", "headbucket": "READ",
+               "listbucketmultipartuploads": "READ", "listmultipartuploadparts": "READ",
+               "putobject": "WRITE", "deleteobject": "WRITE", "deleteobjectversion": "WRITE",
+               "abortmultipartupload": "WRITE", "getbucketacl": "READ_ACP",
+               "putbucketacl": "WRITE_ACP"}
+_OBJECT_ACL = {"getobject": "READ", "getobjectversion": "READ", "getobjectacl": "READ_ACP",
+               "getobjectversionacl": "READ_ACP", "putobjectacl": "WRITE_ACP",
+               "putobjectversionacl": "WRITE_ACP"}
+_ALIASES = {"headbucket": ("headbucket", "listbucket")}  # S3 grants HEAD with ListBucket
+_ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+_AUTHENTICATED = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+_KEY = re.compile(rb"<Key>(.*?)</Key>", re.S)
+
+
+class Denied(Exception):
+    """The request is refused: OBS's AccessDenied, unless said."""
+
+    def __init__(self, code: str = "AccessDenied", message: str = "Access Denied",
+                 status: int = 403):
+        super().__init__(code, message, status)
+        self.code, self.message, self.status = code, message, status
+
+
+TAKEN = ("BucketAlreadyExists", "The requested bucket name is not available. The bucket "
+         "namespace is shared by all users of the system. Please select a different name and "
+         "try again.", 409)
+
+
+def owner_of(sim, bucket) -> str:
+    """The domain id owning a bucket of moto's; a bucket the simulator made itself
+    (obs_buckets, /_sim/objects, the generator's) belongs to the default account."""
+    return getattr(bucket, OWNER, None) or sim.directory.default_user().domain.id
+
+
+def bucket_owner(sim, name: str) -> str | None:
+    """The domain id owning the simulator's bucket of that name; None when there is none."""
+    bucket = backend.store(sim.obs_account).buckets.get(name)
+    return owner_of(sim, bucket) if bucket is not None else None
+
+
+def set_owner(bucket, domain_id: str | None) -> None:
+    setattr(bucket, OWNER, domain_id)
+
+
+def actions(method: str, key: str | None, params: dict, headers: dict,
+            body: bytes = b"") -> list[tuple[str, str | None]]:
+    """(action, key or None) of every permission a request needs on its bucket; a copy's
+    source is asked for by check(). Bucket creation and listing are not here: anyone may try
+    to take a free name, and a listing shows only the caller's own buckets."""
+    if key is None:
+        sub = next((s for s in _BUCKET_SUBRESOURCES if s in params), None)
+        if method == "GET":
+            if sub:
+                return [("Get" + _BUCKET_SUBRESOURCES[sub], None)]
+            if "versions" in params:
+                return [("ListBucketVersions", None)]
+            if "uploads" in params:
+                return [("ListBucketMultipartUploads", None)]
+            return [("ListBucket", None)]
+        if method == "HEAD":
+            return [("HeadBucket", None)]
+        if method == "PUT":
+            return [("Put" + _BUCKET_SUBRESOURCES[sub], None)] if sub else []
+        if method == "DELETE":
+            return [("Delete" + _BUCKET_SUBRESOURCES[sub], None)] if sub else \
+                [("DeleteBucket", None)]
+        if method == "POST" and "delete" in params:  # every key the batch names
+            return [("DeleteObject", unescape(k.decode("utf-8", "replace")))
+                    for k in _KEY.findall(body)] or [("DeleteObject", "")]
+        if method == "POST":  # a browser form upload: its key is in the form
+            return [("PutObject", "*")]
+        return []
+    version = "versionId" in params
+    if method in ("GET", "HEAD"):
+        if "acl" in params:
+            return [("GetObjectVersionAcl" if version else "GetObjectAcl", key)]
+        if "tagging" in params:
+            return [("GetObjectTagging", key)]
+        if "uploadId" in params:
+            return [("ListMultipartUploadParts", key)]
+        return [("GetObjectVersion" if version else "GetObject", key)]
+    if method == "PUT":
+        if "acl" in params:
+            return [("PutObjectVersionAcl" if version else "PutObjectAcl", key)]
+        if "tagging" in params:
+            return [("PutObjectTagging", key)]
+        return [("PutObject", key)]
+    if method == "DELETE":
+        if "uploadId" in params:
+            return [("AbortMultipartUpload", key)]
+        if "tagging" in params:
+            return [("DeleteObjectTagging", key)]
+        return [("DeleteObjectVersion" if version else "DeleteObject", key)]
+    if method == "POST" and "restore" in params:
+        return [("RestoreObject", key)]
+    if method == "POST":
+        return [("PutObject", key)]
+    return []
+
+
+def check(sim, user, method: str, bucket_name: str, key: str | None, params: dict,
+          headers: dict, body: bytes = b"") -> None:
+    """Denied unless the caller (a User, or None when anonymous) may make this request."""
+    if method == "OPTIONS":  # a CORS preflight carries no credentials
+        return
+    if user is not None and not user.can_write and method not in READS:
+        raise Denied()  # a read-only user writes nothing, in its own buckets either
+    if not bucket_name:
+        if user is None:
+            raise Denied()  # listing buckets needs a caller
+        return
+    buckets = backend.store(sim.obs_account).buckets
+    bucket = buckets.get(bucket_name)
+    if bucket is not None and key is None and method == "PUT" and not params:
+        if user is None or owner_of(sim, bucket) != user.domain.id:
+            raise Denied(*TAKEN)  # moto holds every account's buckets in one of its own
+    if bucket is not None:
+        for action, on_key in actions(method, key, params, headers, body):
+            if not allowed(sim, user, bucket, action, on_key):
+                raise Denied()
+    source = headers.get("x-amz-copy-source") or headers.get("x-obs-copy-source")
+    if source and method == "PUT" and key is not None:
+        source_bucket, _, source_key = unquote(source.split("?", 1)[0]).lstrip("/").partition("/")
+        found = buckets.get(source_bucket)
+        if found is not None and not allowed(sim, user, found, "GetObject", source_key):
+            raise Denied()
+
+
+def allowed(sim, user, bucket, action: str, key: str | None) -> bool:
+    lowered = action.lower()
+    mine = user is not None and user.domain.id == owner_of(sim, bucket)
+    decision = _policy(bucket.policy, user, lowered, bucket.name, key)
+    if decision == "deny" and not (mine and lowered in _POLICY_ACTIONS):
+        return False
+    return mine or decision == "allow" or _acl_grants(bucket, user, lowered, key)
+
+
+def own_buckets(sim, user) -> set[str]:
+    """The names of the buckets the caller's account owns."""
+    if user is None:
+        return set()
+    return {name for name, bucket in backend.store(sim.obs_account).buckets.items()
+            if owner_of(sim, bucket) == user.domain.id}
+
+
+# -- bucket policies -----------------------------------------------------------------------
+
+def _policy(raw: bytes | None, user, action: str, bucket: str, key: str | None) -> str | None:
+    """"deny", "allow" or None (no statement applies) for one action."""
+    if not raw:
+        return None
+    try:
+        statements = orjson.loads(raw).get("Statement", [])
+    except (orjson.JSONDecodeError, AttributeError):
+        return None  # moto stores what it was given; a policy nothing can read grants nothing
+    if isinstance(statements, dict):
+        statements = [statements]
+    resource = bucket if key is None else "%s/%s" % (bucket, key)
+    decision = None
+    for statement in statements if isinstance(statements, list) else ():
+        if not isinstance(statement, dict) or not _applies(statement, user, action, resource):
+            continue
+        effect = statement.get("Effect")
+        if effect == "Deny":
+            return "deny"
+        if effect == "Allow" and "Condition" not in statement:
+            decision = "allow"
+    return decision
+
+
+def _applies(statement: dict, user, action: str, resource: str) -> bool:
+    if "Principal" in statement:
+        if not _names(statement["Principal"], user):
+            return False
+    elif "NotPrincipal" in statement:
+        if _names(statement["NotPrincipal"], user):
+            return False
+    else:
+        return False  # a bucket policy statement names who it is for
+    names = _ALIASES.get(action, (action,))
+    if "Action" in statement:
+        if not any(_matches(_values(statement["Action"]), n, _action) for n in names):
+            return False
+    elif "NotAction" in statement:
+        if any(_matches(_values(statement["NotAction"]), n, _action) for n in names):
+            return False
+    else:
+        return False
+    if "Resource" in statement:
+        return _matches(_values(statement["Resource"]), resource, _resource)
+    if "NotResource" in statement:
+        return not _matches(_values(statement["NotResource"]), resource, _resource)
+    return False
+
+
+def _names(principal, user) -> bool:
+    """Whether a Principal element names the caller."""
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    ids = _values(principal.get("ID", [])) + _values(principal.get("AWS", []))
+    if "*" in ids:
+        return True
+    if user is None:
+        return False
+    domain = user.domain.id
+    mine = {domain, "arn:aws:iam::%s:root" % domain, "domain/%s:user/*" % domain}
+    for who in (user.id, user.name):
+        mine |= {"domain/%s:user/%s" % (domain, who), "arn:aws:iam::%s:user/%s" % (domain, who)}
+    return any(i in mine for i in ids)
+
+
+def _values(element) -> list[str]:
+    if isinstance(element, str):
+        return [element]
+    if isinstance(element, list):
+        return [v for v in element if isinstance(v, str)]
+    return []
+
+
+def _action(pattern: str) -> str:
+    lowered = pattern.lower()
+    for prefix in ("s3:", "obs:bucket:", "obs:object:", "obs:"):
+        if lowered.startswith(prefix):
+            return lowered[len(prefix):]
+    return lowered
+
+
+def _resource(pattern: str) -> str:
+    for prefix in ("arn:aws:s3:::", "obs:*:*:bucket:", "obs:*:*:object:"):
+        if pattern.startswith(prefix):
+            return pattern[len(prefix):]
+    return pattern
+
+
+def _matches(patterns: list[str], value: str, norm) -> bool:
+    # fnmatchcase, not moto's regular expressions: a pattern's "." or "(" is itself
+    return any(fnmatch.fnmatchcase(value, norm(p).replace("[", "[[]")) for p in patterns)
+
+
+# -- ACLs ----------------------------------------------------------------------------------
+
+def _acl_grants(bucket, user, action: str, key: str | None) -> bool:
+    if action in _BUCKET_ACL:
+        acl, needed = bucket.acl, _BUCKET_ACL[action]
+    elif action in _OBJECT_ACL and key:
+        found = bucket.keys.getlist(key, None) if key in bucket.keys else None
+        acl, needed = (getattr(found[-1], "acl", None) if found else None), _OBJECT_ACL[action]
+    else:
+        return False
+    for grant in getattr(acl, "grants", None) or ():
+        if needed not in grant.permissions and "FULL_CONTROL" not in grant.permissions:
+            continue
+        for grantee in grant.grantees:
+            if grantee.uri == _ALL_USERS or (grantee.uri == _AUTHENTICATED and user is not None):
+                return True
+            if user is not None and grantee.id and grantee.id == user.domain.id:
+                return True
+    return False
