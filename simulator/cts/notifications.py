@@ -347,23 +347,29 @@ class Notifier:
                      "trace_name": record.get("trace_name"), "url": url, "attempt": attempt,
                      "at": self.sim.clock.now_ms()}
             if url is None:
-                self.attempts.append({**entry, "outcome": "no webhook for this topic "
-                                      "in [notifications.topics]"})
+                self._note({**entry, "outcome": "no webhook for this topic "
+                            "in [notifications.topics]"})
                 return
             try:
                 resp = self._session.post(url, data=orjson.dumps(message), timeout=10,
                                           headers={"Content-Type": "application/json",
                                                    "x-smn-message-type": "Notification"})
                 ok = 200 <= resp.status_code < 300
-                self.attempts.append({**entry, "status": resp.status_code,
-                                      "outcome": "delivered" if ok else "refused"})
+                self._note({**entry, "status": resp.status_code,
+                            "outcome": "delivered" if ok else "refused"})
             except requests.RequestException as exc:
                 ok = False
-                self.attempts.append({**entry, "outcome": "failed: %s" % type(exc).__name__})
+                self._note({**entry, "outcome": "failed: %s" % type(exc).__name__})
             if ok:
                 return
             if attempt < attempts:
                 time.sleep(backoff * 2 ** (attempt - 1))
+
+    def _note(self, attempt: dict) -> None:
+        """An attempt joins the delivery log as a change of its own: with a data dir it is
+        committed (with the id stream its message id came from) as soon as it is made."""
+        with self.sim.change():
+            self.attempts.append(attempt)
 
 
 def _iso(ms: int) -> str:

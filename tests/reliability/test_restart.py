@@ -70,3 +70,27 @@ def test_watcher_numbers_are_never_reused(tmp_path):
 def test_a_row_nested_too_deep_is_a_codec_error(raw):
     with pytest.raises(codec.CodecError):
         codec.loads(raw)
+
+
+def test_a_delivery_attempt_is_kept_without_a_later_change(tmp_path):
+    """A key event notification's attempts are made on the notifier's thread, after the call
+    that matched them was answered: each is committed as it is made, so a crash right after
+    leaves it in the delivery log."""
+    app = make_app(data_dir=str(tmp_path))
+    sim = app.extensions["modelarts_sim"]
+    client = SignedClient(app)
+    made = client.post("/v3/{project_id}/notifications", {
+        "notification_name": "all", "operation_type": "complete",
+        "topic_id": "urn:smn:cn-north-4:cbf27734ac1035250b66402800e03d2c:nowhere"})
+    assert made.status_code == 201, made.json
+    created = client.post(DATASETS, _body("watched"))
+    assert created.status_code == 201
+    assert sim.notifier.wait_idle(timeout=30)
+    kept = list(sim.notifier.attempts)
+    assert [a["trace_name"] for a in kept] == ["createNotification", "createDataset"]
+    # "crash": dropped as it stands, with no call after the attempt
+    again = make_app(data_dir=str(tmp_path))
+    try:
+        assert list(again.extensions["modelarts_sim"].notifier.attempts) == kept
+    finally:
+        again.extensions["modelarts_sim"].close()
