@@ -54,12 +54,22 @@ class Planner:
                 value = row[at]
                 if value is None:
                     continue
+                # a count that reaches nothing goes: the counts hold only what the store holds
+                # (and a value's number, given again to another value, starts from nothing)
                 key = (listing, col, value)
-                counts[key] = counts.get(key, 0) + step
+                n = counts.get(key, 0) + step
+                if n:
+                    counts[key] = n
+                else:
+                    del counts[key]
                 for q, q_at, paired in pairs:
                     if col in paired and row[q_at] is not None:
                         key = (listing, col, q, row[q_at], value)
-                        counts[key] = counts.get(key, 0) + step
+                        n = counts.get(key, 0) + step
+                        if n:
+                            counts[key] = n
+                        else:
+                            del counts[key]
 
     def index(self, db: sqlite3.Connection, listing: int, columns: dict[str, int]) -> str:
         """The index to walk for these filters (column -> value): the one selecting fewest."""
@@ -81,3 +91,4 @@ class Planner:
                 if fewest is None or n < fewest:
                     best, fewest = name, n
         return best
+

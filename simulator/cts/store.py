@@ -337,7 +337,9 @@ class TraceStore:
         return self._seen_operators.get(operator[:2], -1) < hour
 
     def purge(self, now_ms: int) -> int:
-        """Drop what is past retention. Returns how many traces went."""
+        """Drop what is past retention, and the numbers of the values no trace holds any more,
+        in the table and in memory: a store that keeps seeing new ids and names holds what its
+        retention holds, not every value it ever saw. Returns how many traces went."""
         with self._lock:
             db = self._db
             db.execute("BEGIN")
@@ -345,16 +347,37 @@ class TraceStore:
                 gone = db.execute("DELETE FROM traces WHERE time <= ? RETURNING %s"
                                   % ", ".join(schema.COLUMNS[:-1]),
                                   (now_ms - self.retention_ms,)).fetchall()
+                forgotten = []
                 if gone:
                     self._forget_resource_types()
+                    forgotten = self._forget_terms(gone)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+            # the copies follow only a committed purge: a rolled back one changed nothing
+            for col, value in forgotten:
+                self._terms[col].pop(value, None)
             if gone:
                 self._planner.changed(gone, -1)
                 self._seen_kinds.clear()
             return len(gone)
+
+    # which of some values' numbers no trace holds (the column's index, one seek a listing)
+    _UNHELD = ("DELETE FROM terms WHERE id IN (SELECT value FROM json_each(?)) AND NOT EXISTS "
+               "(SELECT 1 FROM traces INDEXED BY traces_by_{c} WHERE listing IN "
+               "(SELECT id FROM listings) AND {c} = terms.id) RETURNING col, value")
+
+    def _forget_terms(self, gone: list[tuple]) -> list[tuple[str, str]]:
+        """Delete the numbers of the values the purged rows held that no trace holds now;
+        returns their (column, value) (lock held, inside the purge's transaction)."""
+        forgotten = []
+        for col, at in schema.POSITION.items():
+            ids = {row[at] for row in gone} - {None}
+            if ids:
+                forgotten += self._db.execute(self._UNHELD.format(c=col),
+                                              (orjson.dumps(sorted(ids)).decode(),)).fetchall()
+        return forgotten
 
     def _forget_resource_types(self) -> None:
         """Resource types whose every trace expired are no longer listed (lock held)."""

@@ -50,10 +50,11 @@ class ObsFiles:
     same key would find it closed."""
 
     def __init__(self, account: str, on_change=None):
-        """on_change(bucket) is told of every bucket a method writes (durable state)."""
+        """on_change(bucket, key=None) is told of every bucket a method writes, and of the
+        object, when it writes one (durable state)."""
         self.account = account
         self.lock = threading.RLock()
-        self._changed = on_change or (lambda bucket: None)
+        self._changed = on_change or (lambda bucket, key=None: None)
 
     @property
     def _store(self):
@@ -136,7 +137,7 @@ class ObsFiles:
             obj = self._store.put_object(bucket, key, data)
             if metadata:
                 obj.set_metadata(metadata)
-            self._changed(bucket)
+            self._changed(bucket, key)
             return True
 
     def copy(self, source: str, target: str, max_bytes: int) -> bool:
@@ -158,7 +159,7 @@ class ObsFiles:
         with self.lock:
             if bucket in self._store.buckets and key:
                 self._store.delete_object(bucket, key)
-                self._changed(bucket)
+                self._changed(bucket, key)
 
 
 def _size(versions) -> int | None:

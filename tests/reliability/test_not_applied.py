@@ -10,7 +10,7 @@ import pytest
 
 from simulator import catalog, core
 from simulator.durable import image
-from simulator.errors import ApiError
+from simulator.errors import ApiError, NotApplied
 from simulator.pipeline import NOT_APPLIED
 from tests.conftest import make_app
 from tests.helpers import USERS, SignedClient, obs_put
@@ -179,5 +179,52 @@ def test_temporary_keys_whose_commit_fails_are_not_issued(monkeypatch):
                 json={"auth": {"identity": {"methods": ["token"], "token": {"id": token}}}})
         assert resp.status_code == 500 and resp.json["error_code"] == "IAM.0500"
         assert len(sim.directory._by_ak) == keys and _state(sim) == before
+    finally:
+        sim.close()
+
+
+def test_objects_the_simulator_writes_by_name_are_put_back_when_their_commit_fails(
+        monkeypatch):
+    """sim.obs_files marks the object it writes, not its bucket, so that a commit compares only
+    what it wrote: an overwrite, a new object and a delete, undone, leave every object and row
+    as the last commit did."""
+    app, sim = _app()
+    try:
+        sim.obs_files.write("/acme-data/gone", b"to delete")
+        with sim.change():
+            pass
+        before = _state(sim)
+        with monkeypatch.context() as m:
+            _break(m, sim, "store")
+            with pytest.raises(NotApplied):
+                with sim.change():
+                    sim.obs_files.write("/acme-data/in/1.jpg", b"overwritten")
+                    sim.obs_files.write("/acme-data/new", b"new")
+                    sim.obs_files.delete("/acme-data/gone")
+        assert _state(sim) == before
+        assert sim.obs_files.read("/acme-data/in/1.jpg", 100) == b"data"
+        assert sim.obs_files.read("/acme-data/gone", 100) == b"to delete"
+        assert not sim.obs_files.exists("/acme-data/new")
+    finally:
+        sim.close()
+
+
+def test_the_rows_of_objects_written_by_name_are_the_whole_buckets_rows(tmp_path):
+    """With a data dir, what the commits of named writes left equals the buckets compared whole
+    (the image a snapshot takes)."""
+    app = make_app(data_dir=str(tmp_path))
+    sim = app.extensions["modelarts_sim"]
+    try:
+        for n in range(3):
+            with sim.change():
+                sim.obs_files.write("/acme-data/k%d" % n, b"v%d" % n)
+        with sim.change():
+            sim.obs_files.write("/acme-data/k0", b"again")
+            sim.obs_files.delete("/acme-data/k1")
+        stored = {n: v for n, v in sim.traces.state_rows().items() if n[0] in "bo"}
+        with sim.lock:
+            whole = {n: v for n, v in sim.obs_rows.rows()}
+        assert stored == whole
+        assert any("k0" in n for n in stored) and not any("k1" in n for n in stored)
     finally:
         sim.close()
