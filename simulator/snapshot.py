@@ -216,7 +216,10 @@ def restore(sim, data: bytes) -> dict:
 
 
 def _put(sim, rows: dict[str, bytes], traces) -> None:
-    state_rows = [(n, v) for n, v in rows.items() if n != image.SIGNING_KEY]
+    # the signing key too: its file is written after the commit, and a start takes the key
+    # the store holds over the file's, so that a kill in between keeps the new key with the
+    # new state
+    state_rows = list(rows.items())
     sim.traces.replace(traces, state_rows)
     sim._states.clear()
     sim._watchers = []

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
+import tempfile
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,35 +50,53 @@ class Signer:
                                                                    password=None)
                 else:
                     self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-                    if self._path is not None:
-                        self._path.parent.mkdir(parents=True, exist_ok=True)
-                        self._path.write_bytes(self._key.private_bytes(
-                            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()))
-                        self._path.chmod(0o600)
+                    self._keep(self._key.private_bytes(
+                        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                        serialization.NoEncryption()))
             return self._key
 
+    def _keep(self, pem: bytes) -> None:
+        """The key into the data dir's file, whole or not at all (a temporary file beside it,
+        0600, then renamed): a kill while it is written leaves the one before."""
+        if self._path is None:
+            return
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".%s." % self._path.name, suffix=".tmp",
+                                   dir=self._path.parent)  # made 0600
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(pem)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self._path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
     def pem(self) -> bytes | None:
-        """The key, as PEM (None until one is made)."""
+        """The key, as PEM (None until one is made; the data dir's once it has one)."""
         from cryptography.hazmat.primitives import serialization
         with self._lock:
             key = self._key
+        if key is None and self._path is not None and self._path.exists():
+            key = self._private()
         if key is None:
             return None
         return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                  serialization.NoEncryption())
 
     def put(self, pem: bytes | None) -> None:
-        """Sign with this key from now on (a restored snapshot's); None: make one on first
-        use, or read the data dir's."""
+        """Sign with this key from now on (a restored snapshot's, or the one the data dir's
+        store holds since a restore); None: make one on first use, or read the data dir's."""
         from cryptography.hazmat.primitives import serialization
         key = serialization.load_pem_private_key(pem, password=None) if pem else None
         with self._lock:
             self._key = key
-            if key is not None and self._path is not None:  # --data-dir keeps this one
-                self._path.parent.mkdir(parents=True, exist_ok=True)
-                self._path.write_bytes(pem)
-                self._path.chmod(0o600)
+            if key is not None:  # --data-dir keeps this one
+                self._keep(pem)
 
     def sign(self, data: bytes) -> str:
         from cryptography.hazmat.primitives import hashes

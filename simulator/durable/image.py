@@ -11,8 +11,10 @@ rows it touched, with its trace) and what a snapshot file carries. One format fo
     s:accounts                        the accounts, with the keys issued at run time
     s:lifecycles                      each family's lifecycle mode and dwell times
     s:attempts                        the key event delivery log
-    s:signing_key                     the digest signing key, in a snapshot (the data dir keeps
-                                      it as a file of its own)
+    s:signing_key                     the digest signing key, in a snapshot; in the data dir
+                                      after a restore, committed with the restored state (its
+                                      file, written from this row, is what a data dir keeps
+                                      otherwise)
 
 Not kept: the settings (the starting simulator's apply), injected faults, and what
 obs_rows.py leaves out.
