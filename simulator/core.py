@@ -404,12 +404,16 @@ class Simulator:
 
     PURGE_EVERY_MS = 60_000  # of simulation time: the ticker purges at most this often
 
-    def housekeeping(self) -> None:
+    def housekeeping(self, stop: threading.Event | None = None) -> None:
         """What the server's ticker runs twice a second: lifecycles that ended, trace files
-        that are due, and, once a simulated minute, the traces past retention (an idle server
-        keeps none of them: the purge on writes alone ran only every 5,000 traces)."""
-        self.settle()
-        self.delivery.run()
+        and digests that are due, and, once a simulated minute, the traces past retention (an
+        idle server keeps none of them: the purge on writes alone ran only every 5,000
+        traces). Each piece of work holds the lock on its own; with stop set, this returns
+        between two of them."""
+        self.settle(stop)
+        self.delivery.run(stop=stop)
+        if stop is not None and stop.is_set():
+            return
         now = self.clock.now_ms()
         if now - self._purged_ms >= self.PURGE_EVERY_MS:
             self._purged_ms = now
@@ -436,7 +440,10 @@ class Simulator:
     def close(self) -> None:
         try:
             self.notifier.wait_idle(timeout=5)  # notifications under way get their chance
-            self.delivery.run(flush=True)  # trackers' files go out before the store closes
+            # trackers' files go out before the store closes; digests of hours already over
+            # that a catch-up did not reach wait for the next start (the data dir keeps where
+            # each tracker is), or a stop would have to write them all first
+            self.delivery.run(flush=True, digests_too=False)
             with self.change():
                 pass  # what changed outside a change (a notification's attempts)
         finally:
