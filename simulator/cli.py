@@ -185,7 +185,7 @@ def serve(args) -> int:
         # a second SIGTERM (or ^C) while shutting down waits for the store to close
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        ticker.set()
+        ticker.stop()  # between two steps of its work: the store closes after it
         server.close()
         sim.close()
         print("modelarts-sim stopped; traces committed", flush=True)

@@ -14,7 +14,7 @@ import threading
 import orjson
 
 from simulator.clock import Clock
-from simulator import catalog, registry
+from simulator import background, catalog, registry
 from simulator.cts.record import TraceInput, build, user_info
 from simulator.pipeline import trace_input
 from simulator.cts import trackers
@@ -324,31 +324,50 @@ class Simulator:
             heapq.heappush(self._watchers, (progress.done_ms, n, progress, callback))
             self._watch_rows[n] = (progress, callback)
 
-    def settle(self) -> None:
+    def settle(self, stop: threading.Event | None = None) -> None:
         """Run what the clock says has happened: finished lifecycles whose end the simulator
         itself records (createClusterResult, a training job's output). Runs before every
-        request, so it costs one comparison when nothing is due."""
+        request, so it costs one comparison when nothing is due. Each end runs under a lock
+        hold of its own, so that a clock move that ends thousands of lifecycles leaves room for
+        requests in between; with stop set, settle returns between two ends."""
         try:  # read without the lock: another thread may empty the heap meanwhile
             if self._watchers[0][0] > self.clock.now_ms() and not self._watchers_moved:
                 return
         except IndexError:
             return
+        now = self.clock.now_ms()
+        ran: set[int] = set()
+        while background.go_on(stop) and self._end_one(now, ran):
+            pass
+
+    def _end_one(self, now: int, ran: set[int]) -> bool:
+        """Run the end of the first lifecycle due by now that this settle has not run yet (one
+        whose change was undone is back in the heap: it waits for the next settle, and does
+        not hold up the others). Returns whether there was one."""
         with self.lock:
-            now = self.clock.now_ms()
             if self._watchers_moved:  # a progress ends at another time than when it was watched
                 self._watchers = [(p.done_ms, n, p, cb) for _, n, p, cb in self._watchers]
                 heapq.heapify(self._watchers)
                 self._watchers_moved = False
-            due = []
-            while self._watchers and self._watchers[0][0] <= now:
-                due.append(heapq.heappop(self._watchers))
-            for _, n, progress, callback in due:  # in the order they ended
-                try:
-                    with self.change():  # the end and what it records, one commit
-                        self._watch_rows.pop(n, None)
-                        callback(self, progress.done_ms, progress.final)
-                except Exception:  # one broken end must not cost the others, or the request
-                    log.exception("a lifecycle's end could not be run: %r", callback)
+            tried = []
+            while self._watchers and self._watchers[0][0] <= now \
+                    and self._watchers[0][1] in ran:
+                tried.append(heapq.heappop(self._watchers))
+            due = self._watchers and self._watchers[0][0] <= now
+            entry = heapq.heappop(self._watchers) if due else None
+            for again in tried:
+                heapq.heappush(self._watchers, again)
+            if entry is None:
+                return False
+            _, n, progress, callback = entry
+            ran.add(n)
+            try:
+                with self.change():  # the end and what it records, one commit
+                    self._watch_rows.pop(n, None)
+                    callback(self, progress.done_ms, progress.final)
+            except Exception:  # one broken end must not cost the others, or the request
+                log.exception("a lifecycle's end could not be run: %r", callback)
+            return True
 
     def lifecycle_target(self, kind: str, resource_id: str) -> Target:
         if kind not in KINDS:
@@ -385,12 +404,16 @@ class Simulator:
 
     PURGE_EVERY_MS = 60_000  # of simulation time: the ticker purges at most this often
 
-    def housekeeping(self) -> None:
+    def housekeeping(self, stop: threading.Event | None = None) -> None:
         """What the server's ticker runs twice a second: lifecycles that ended, trace files
-        that are due, and, once a simulated minute, the traces past retention (an idle server
-        keeps none of them: the purge on writes alone ran only every 5,000 traces)."""
-        self.settle()
-        self.delivery.run()
+        and digests that are due, and, once a simulated minute, the traces past retention (an
+        idle server keeps none of them: the purge on writes alone ran only every 5,000
+        traces). Each piece of work holds the lock on its own; with stop set, this returns
+        between two of them."""
+        self.settle(stop)
+        self.delivery.run(stop=stop)
+        if stop is not None and stop.is_set():
+            return
         now = self.clock.now_ms()
         if now - self._purged_ms >= self.PURGE_EVERY_MS:
             self._purged_ms = now
@@ -417,7 +440,10 @@ class Simulator:
     def close(self) -> None:
         try:
             self.notifier.wait_idle(timeout=5)  # notifications under way get their chance
-            self.delivery.run(flush=True)  # trackers' files go out before the store closes
+            # trackers' files go out before the store closes; digests of hours already over
+            # that a catch-up did not reach wait for the next start (the data dir keeps where
+            # each tracker is), or a stop would have to write them all first
+            self.delivery.run(flush=True, digests_too=False)
             with self.change():
                 pass  # what changed outside a change (a notification's attempts)
         finally:

@@ -24,14 +24,14 @@ class RunningServer:
     sim: Simulator
     _server: object
     _thread: threading.Thread
-    _ticker: threading.Event
+    _ticker: Ticker
     _stop: threading.Event
 
     def stop(self) -> None:
         """Ask the server's own thread to stop (waitress objects are not thread-safe): it stops
         accepting, lets in-flight requests answer, closes every connection. Then the workers
         end and the trace store closes."""
-        self._ticker.set()
+        self._ticker.stop()
         self._stop.set()
         self._thread.join(timeout=10)
         self._server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
@@ -45,23 +45,37 @@ class RunningServer:
 
 
 TICK_S = 0.5
+TICKER_STOP_S = 10.0  # a step of the ticker's work is short; this is far more than one
 
 
-def start_ticker(sim: Simulator) -> threading.Event:
-    """Record what happens on its own (a cluster that finished deploying) close to when it
-    happens, and write trace files when a transfer period ends, even while no request comes
-    in. Set the returned event to stop."""
-    stop = threading.Event()
+class Ticker:
+    """Records what happens on its own (a cluster that finished deploying) close to when it
+    happens, and writes trace files and digests when they are due, even while no request comes
+    in. Each step of its work holds the simulator's lock on its own, and it looks at `stop`
+    between steps, so a long catch-up neither keeps requests out nor outlives a shutdown."""
 
-    def tick():
-        while not stop.wait(TICK_S):
+    def __init__(self, sim: Simulator):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, args=(sim,),
+                                        name="modelarts-sim-ticker", daemon=True)
+        self._thread.start()
+
+    def _tick(self, sim: Simulator) -> None:
+        while not self._stop.wait(TICK_S):
             try:
-                sim.housekeeping()
+                sim.housekeeping(self._stop)
             except Exception:  # never let the ticker die; the next request settles again
                 logging.getLogger("modelarts_sim").exception("settle failed")
 
-    threading.Thread(target=tick, name="modelarts-sim-ticker", daemon=True).start()
-    return stop
+    def stop(self) -> None:
+        """Stop, and wait for the step under way to end (the store is closed after this)."""
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(TICKER_STOP_S)
+
+
+def start_ticker(sim: Simulator) -> Ticker:
+    return Ticker(sim)
 
 
 class _Task(WSGITask):

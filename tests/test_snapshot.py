@@ -53,7 +53,7 @@ def _dataset_body(name):
 def _server(seed, data_dir=None):
     running = start_in_thread(Settings(port=0, seed=seed, obs_buckets=FIXTURE_BUCKETS,
                                        data_dir=str(data_dir) if data_dir else None))
-    running._ticker.set()  # trace files go out on /_sim/flush only: no thread racing the test
+    running._ticker.stop()  # trace files go out on /_sim/flush only: no thread racing the test
     return running
 
 

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 
 import orjson
 
+from simulator import background
 from simulator.cts import digests
 from simulator.obs import access
 
@@ -30,9 +31,14 @@ BATCH = 5000  # traces read from the store at a time
 
 
 class Delivery:
+    """Each step of a run (a batch of one tracker's traces, or one hour of its digests) is a
+    change of its own, under the simulator's lock, which is let go between steps: after a long
+    gap (a year's digests) requests are still answered while the tracker catches up. A step
+    reads its tracker afresh, so two runs at once (the ticker's and a flush) take turns, not
+    the same traces twice."""
+
     def __init__(self, sim):
         self.sim = sim
-        self._lock = threading.Lock()  # one transfer at a time
 
     @property
     def period_ms(self) -> int:
@@ -42,67 +48,96 @@ class Delivery:
         """The first period boundary after now."""
         return (now_ms // self.period_ms + 1) * self.period_ms
 
-    def run(self, flush: bool = False) -> int:
+    def run(self, flush: bool = False, stop: threading.Event | None = None,
+            digests_too: bool = True) -> int:
         """Transfer what is due (everything, with flush), then the digests of the hours that
-        are over. Returns the number of files written."""
-        from simulator.cts.trackers import FAMILY
+        are over (unless digests_too is false). Returns the number of files written. With stop
+        set, returns between two steps: what is left is still due at the next run."""
+        now = self.sim.clock.now_ms()
         written = 0
-        # trackers change under the simulator's lock; cursors and files are committed together
-        with self._lock, self.sim.change():
-            now = self.sim.clock.now_ms()
-            for project_id, state in self.sim.states_of(FAMILY):
-                for tracker in list(state.trackers.values()):
-                    if tracker.status != "enabled" or tracker.obs_info is None:
-                        continue
-                    if flush or now >= tracker.next_transfer_ms:
-                        written += self._transfer(project_id, tracker, now, flush)
-                    written += digests.write_due(self.sim, self.sim.directory.project(project_id),
-                                                 tracker, now)
+        for project_id, name in self._trackers():
+            steps = [self._transfer_step] + ([self._digest_step] if digests_too else [])
+            for step in steps:
+                done = False
+                while not done and background.go_on(stop):
+                    with self.sim.change():  # the files and the tracker's cursors, one commit
+                        tracker = self._enabled(project_id, name)
+                        files, done = step(project_id, tracker, now, flush) if tracker \
+                            else (0, True)
+                    written += files
         return written
 
-    def _transfer(self, project_id: str, tracker, now: int, flush: bool) -> int:
+    def _trackers(self) -> list[tuple[str, str]]:
+        from simulator.cts.trackers import FAMILY
+        with self.sim.lock:
+            return [(project_id, name) for project_id, state in self.sim.states_of(FAMILY)
+                    for name in list(state.trackers)]
+
+    def _enabled(self, project_id: str, name: str):
+        """The tracker, if it is there and writes files (a request may have changed it since
+        the last step)."""
+        from simulator.cts.trackers import FAMILY
+        state = dict(self.sim.states_of(FAMILY)).get(project_id)
+        tracker = state.trackers.get(name) if state is not None else None
+        if tracker is None or tracker.status != "enabled" or tracker.obs_info is None:
+            return None
+        return tracker
+
+    def _digest_step(self, project_id: str, tracker, now: int, flush: bool
+                     ) -> tuple[int, bool]:
+        """One hour's digests: (files written, whether no hour was left to write)."""
+        n = digests.write_hour(self.sim, self.sim.directory.project(project_id), tracker, now)
+        return n or 0, n is None
+
+    def _transfer_step(self, project_id: str, tracker, now: int, flush: bool
+                       ) -> tuple[int, bool]:
+        """One batch of the traces due: (files written, whether the transfer is over: done,
+        or put off to a later one by a held upload or a missing bucket)."""
+        if not flush and now < tracker.next_transfer_ms:
+            return 0, True
         info = tracker.obs_info
         if self._held(project_id, tracker, now):
-            return 0  # the cursor stays: the traces go out at a later transfer
+            return 0, True  # the cursor stays: the traces go out at a later transfer
         project = self.sim.directory.project(project_id)
         # a bucket deleted and taken again by another account is not the tracker's any more
         if access.bucket_owner(self.sim, info["bucket_name"]) != project.domain.id:
             tracker.missing_bucket = True  # the cursor stays: nothing is lost
-            return 0
+            return 0, True
         tracker.missing_bucket = False
         # a period closes at its end; a flush also takes the one still open
         until = now + 1 if flush else now // self.period_ms * self.period_ms
-        written = 0
-        while True:
-            rows = self.sim.traces.after(project_id, tracker.cursor, BATCH,
-                                         *_listing(tracker))
-            due = []
-            for seq, record in rows:
-                if record["time"] >= until:
-                    break
-                due.append((seq, record))
-            if not due:
+        rows = self.sim.traces.after(project_id, tracker.cursor, BATCH, *_listing(tracker))
+        due, written = [], 0
+        for seq, record in rows:
+            if record["time"] >= until:
                 break
-            groups: dict[tuple[str, int], list[dict]] = {}
-            by_service = info.get("is_sort_by_service", True)
-            for _, record in due:
-                service = record.get("service_type")
-                if service in tracker.exclude_service:
-                    continue
-                window_end = (record["time"] // self.period_ms + 1) * self.period_ms
-                # without service folders, one file holds every service's traces of a period
-                groups.setdefault(((service or "") if by_service else "", min(window_end, now)),
-                                  []).append(record)
-            for (service, stamp), records in sorted(groups.items()):
+            due.append((seq, record))
+        if due:
+            for (service, stamp), records in sorted(self._files(tracker, due, now).items()):
                 if not self._write(project, tracker, service, stamp, records):
                     tracker.missing_bucket = True  # gone meanwhile: the cursor stays
-                    return written
+                    return written, True
                 written += 1
             tracker.cursor = due[-1][0]
-            if len(due) < len(rows) or len(rows) < BATCH:
-                break
+            if len(due) == len(rows) == BATCH:
+                return written, False  # more may follow, in the next step
         tracker.next_transfer_ms = self.next_boundary(now)
-        return written
+        return written, True
+
+    def _files(self, tracker, due: list[tuple[int, dict]], now: int
+               ) -> dict[tuple[str, int], list[dict]]:
+        """The records of each file: (service, stamp) -> records, in store order."""
+        groups: dict[tuple[str, int], list[dict]] = {}
+        by_service = tracker.obs_info.get("is_sort_by_service", True)
+        for _, record in due:
+            service = record.get("service_type")
+            if service in tracker.exclude_service:
+                continue
+            window_end = (record["time"] // self.period_ms + 1) * self.period_ms
+            # without service folders, one file holds every service's traces of a period
+            groups.setdefault(((service or "") if by_service else "", min(window_end, now)),
+                              []).append(record)
+        return groups
 
     def _held(self, project_id: str, tracker, now: int) -> bool:
         """An injected delivery fault: this upload fails, or uploads wait (simulator/faults)."""

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import orjson
 
+from simulator.obs import access
+
 HOUR_MS = 3_600_000
 ALGORITHM = "SHA256withRSA"
 
@@ -132,24 +134,25 @@ def file_written(tracker, service: str, stamp_ms: int, bucket: str, key: str,
         "log_hash_algorithm": "SHA-256"})
 
 
-def write_due(sim, project, tracker, now_ms: int) -> int:
-    """Digests of every hour that is over. Returns how many were written."""
+def write_hour(sim, project, tracker, now_ms: int) -> int | None:
+    """The digests of the oldest hour not yet accounted for, if it is over: one per service.
+    Returns how many were written, None when no hour is due (or none can be written). One hour
+    at a time: after a long gap the caller lets others in between hours, and each hour's
+    digests are chained to the hour's before, so they are still written in order."""
     if not tracker.is_support_validate or tracker.digest_hour_ms is None:
-        return 0
+        return None
     info = tracker.obs_info
-    if info is None or not sim.obs_files.has_bucket(info["bucket_name"]):
-        return 0
-    written = 0
-    while tracker.digest_hour_ms + HOUR_MS <= now_ms:
-        hour = tracker.digest_hour_ms
-        services = sorted(tracker.digest_services | {s for h, s in tracker.digest_files
-                                                     if h == hour})
-        for service in services:
-            files = tracker.digest_files.pop((hour, service), [])
-            _write(sim, project, tracker, service, hour, files)
-            written += 1
-        tracker.digest_hour_ms = hour + HOUR_MS
-    return written
+    if info is None or access.bucket_owner(sim, info["bucket_name"]) != project.domain.id:
+        return None  # no bucket, or one another account has taken since
+    hour = tracker.digest_hour_ms
+    if hour + HOUR_MS > now_ms:
+        return None
+    services = sorted(tracker.digest_services | {s for h, s in tracker.digest_files
+                                                 if h == hour})
+    for service in services:
+        _write(sim, project, tracker, service, hour, tracker.digest_files.pop((hour, service), []))
+    tracker.digest_hour_ms = hour + HOUR_MS
+    return len(services)
 
 
 def _stamp(ms: int) -> str:

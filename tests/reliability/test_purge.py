@@ -25,7 +25,8 @@ def _cycle(c: int) -> list[dict]:
     cycle shares, and a user who comes back every other cycle (and so is numbered again)."""
     out = []
     for n in range(PER_CYCLE):
-        who = ("admin", "c%d-user%d" % (c, n % 4), "returning" if c % 2 == 0 else "c%d-other" % c)[n % 3]
+        comes_back = "returning" if c % 2 == 0 else "c%d-other" % c
+        who = ("admin", "c%d-user%d" % (c, n % 4), comes_back)[n % 3]
         out.append(rec(
             c * 1000 + n, T + c * CYCLE_MS + n * 60_000, project=(P1, P2)[n % 5 == 0],
             user=user(who, ("EA9DJ2SB8WQEE7QK29UO", "C%dAK%d" % (c, n % 3))[n % 2]),
