@@ -315,3 +315,145 @@ def test_owners_policies_and_acls_survive_a_restart(tmp_path):
         refused(lambda: globex.put_object(Bucket="acme-data", Key="y", Body=b"y"))
     finally:
         running.stop()
+
+
+# -- what a second reading found: each a way around the rules above -------------------------
+
+def signed(server, method: str, path: str, user="mallory", body=b"", headers=None):
+    """A V4-signed raw request (for what boto3 will not send as such)."""
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    request = AWSRequest(method, server.endpoint + path, data=body, headers=headers or {})
+    S3SigV4Auth(Credentials(USERS[user]["ak"], USERS[user]["sk"]), "s3",
+                "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    sent = requests.Request(method, prepared.url, headers=dict(prepared.headers),
+                            data=body).prepare()
+    sent.url = prepared.url  # the path exactly as signed, encodings and all
+    return requests.Session().send(sent, timeout=30)
+
+
+def test_a_create_with_any_parameter_cannot_take_another_accounts_bucket(server, acme):
+    answer = signed(server, "PUT", "/acme-data?x=1", headers={"x-amz-acl": "public-read-write"})
+    assert answer.status_code == 409 and b"<Code>BucketAlreadyExists</Code>" in answer.content
+    refused(lambda: s3(server, "mallory").list_objects_v2(Bucket="acme-data"))
+
+
+@pytest.mark.parametrize("source", ["http://x/acme-data/in/a.txt",
+                                    "s3://acme-data//acme-data/in/a.txt",
+                                    "/acme-data/in/a.txt?versionId=null"])
+def test_a_copy_source_is_read_as_moto_reads_it(server, acme, source):
+    s3(server, "mallory").create_bucket(Bucket="globex-own")
+    answer = signed(server, "PUT", "/globex-own/stolen", headers={"x-amz-copy-source": source})
+    assert answer.status_code == 403, answer.text
+    assert server.sim.obs_files.read("/globex-own/stolen", 1 << 20) is None
+
+
+@pytest.mark.parametrize("key", ["<Key >in/a.txt</Key >", "<Key>&#105;n/a.txt</Key>",
+                                 "<Key><![CDATA[in/a.txt]]></Key>"])
+def test_a_batch_delete_is_checked_on_the_keys_moto_will_delete(server, acme, key):
+    acme.put_object(Bucket="acme-data", Key="tmp/x", Body=b"x")
+    acme.put_bucket_policy(Bucket="acme-data", Policy=json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": {"ID": ["domain/%s:user/*" % GLOBEX]},
+         "Action": "DeleteObject", "Resource": "acme-data/tmp/*"}]}))
+    body = ("<Delete><Object><Key>tmp/x</Key></Object><Object>%s</Object></Delete>"
+            % key).encode()
+    answer = signed(server, "POST", "/acme-data?delete", body=body)
+    assert answer.status_code == 403, answer.text
+    assert sorted(o["Key"] for o in acme.list_objects_v2(Bucket="acme-data")["Contents"]) == \
+        ["in/a.txt", "tmp/x"]
+    malformed = signed(server, "POST", "/acme-data?delete", body=b"<Delete><Object><Key>")
+    assert malformed.status_code == 400 and b"<Code>MalformedXML</Code>" in malformed.content
+
+
+def test_a_version_is_read_under_its_own_acl(server, acme):
+    acme.put_bucket_versioning(Bucket="acme-data", VersioningConfiguration={"Status": "Enabled"})
+    first = acme.put_object(Bucket="acme-data", Key="r.txt", Body=b"draft")["VersionId"]
+    acme.put_object(Bucket="acme-data", Key="r.txt", Body=b"final", ACL="public-read")
+    globex = s3(server, "mallory")
+    assert globex.get_object(Bucket="acme-data", Key="r.txt")["Body"].read() == b"final"
+    refused(lambda: globex.get_object(Bucket="acme-data", Key="r.txt", VersionId=first))
+
+
+def test_every_subresource_a_request_names_must_be_granted(server, acme):
+    acme.put_bucket_acl(Bucket="acme-data", GrantReadACP="id=%s" % GLOBEX,
+                        GrantWriteACP="id=%s" % GLOBEX, GrantFullControl="id=%s" % DOMAIN["id"])
+    acme.put_bucket_policy(Bucket="acme-data", Policy=json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": {"ID": ["domain/%s:user/*" % GLOBEX]},
+         "Action": ["DeleteMetricsConfiguration"], "Resource": "acme-data"}]}))
+    assert signed(server, "GET", "/acme-data?acl").status_code == 200
+    assert signed(server, "GET", "/acme-data?acl&policy").status_code == 403
+    assert signed(server, "PUT", "/acme-data?acl&policy", body=json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}).encode()
+                  ).status_code == 403
+    # a subresource moto does not know is a delete of the bucket itself
+    assert signed(server, "DELETE", "/acme-data?metrics&id=x").status_code == 403
+    assert server.sim.obs_files.has_bucket("acme-data")
+
+
+def test_select_reads_the_object(server, acme):
+    acme.put_bucket_policy(Bucket="acme-data", Policy=json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": {"ID": ["domain/%s:user/*" % GLOBEX]},
+         "Action": "PutObject", "Resource": "acme-data/*"}]}))
+    answer = signed(server, "POST", "/acme-data/in/a.txt?select&select-type=2", body=(
+        b"<SelectObjectContentRequest><Expression>select * from s3object</Expression>"
+        b"<ExpressionType>SQL</ExpressionType><InputSerialization><CSV/></InputSerialization>"
+        b"<OutputSerialization><CSV/></OutputSerialization></SelectObjectContentRequest>"))
+    assert answer.status_code == 403 and b"secret" not in answer.content
+
+
+def test_moto_s_own_policy_reading_binds_no_one(server, acme):
+    acme.put_bucket_policy(Bucket="acme-data", Policy=json.dumps({"Statement": [
+        {"Effect": "Deny", "Principal": {"AWS": ["arn:aws:iam::%s:root" % GLOBEX]},
+         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-data/*"}]}))
+    assert acme.get_object(Bucket="acme-data", Key="in/a.txt")["Body"].read() == b"secret"
+
+
+@pytest.mark.parametrize("policy", [b"not json", b"[]", b'{"Statement": "x"}',
+                                    b'{"Statement": []}', b'{"Statement": [1]}',
+                                    b'{"a":' * 600 + b"1" + b"}" * 600, b"\xff\xfe",
+                                    b'{"Statement": [{}], "pad": "%s"}' % (b"x" * 21000)])
+def test_a_policy_that_is_not_one_is_refused(server, acme, policy):
+    answer = signed(server, "PUT", "/acme-data?policy", user="admin", body=policy)
+    assert answer.status_code == 400 and b"<Code>MalformedPolicy</Code>" in answer.content
+    assert acme.get_object(Bucket="acme-data", Key="in/a.txt")["Body"].read() == b"secret"
+
+
+def test_an_anonymous_caller_creates_no_bucket_and_reads_what_a_policy_opens():
+    running = start_in_thread(Settings(port=0, auth="lenient"))
+    try:
+        assert requests.put(running.endpoint + "/anon-made", timeout=30).status_code == 403
+        assert not running.sim.obs_files.has_bucket("anon-made")
+        client = s3(running)
+        client.create_bucket(Bucket="site")
+        client.put_object(Bucket="site", Key="a.txt", Body=b"open")
+        client.put_bucket_policy(Bucket="site", Policy=json.dumps({"Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "GetObject",
+             "Resource": "site/*"}]}))
+        assert requests.get(running.endpoint + "/site/a.txt", timeout=30).content == b"open"
+    finally:
+        running.stop()
+
+
+def test_an_encoded_bucket_name_is_the_bucket_its_rows_keep(tmp_path):
+    running = start_in_thread(Settings(port=0, data_dir=str(tmp_path / "data")))
+    try:
+        s3(running).create_bucket(Bucket="acme-data")
+        assert signed(running, "PUT", "/acme%2Ddata/in/b.txt", user="admin",
+                      body=b"b").status_code == 200
+    finally:
+        running.stop()
+    running = start_in_thread(Settings(port=0, data_dir=str(tmp_path / "data")))
+    try:
+        assert running.sim.obs_files.read("/acme-data/in/b.txt", 1 << 20) == b"b"
+    finally:
+        running.stop()
+
+
+def test_the_owner_is_named_in_ids_only_never_in_keys(server, acme):
+    from moto.s3.models import OWNER
+    key = "ids/%s.json" % OWNER
+    acme.put_object(Bucket="acme-data", Key=key, Body=b"{}")
+    assert key in [o["Key"] for o in acme.list_objects_v2(Bucket="acme-data")["Contents"]]
+    assert acme.get_object(Bucket="acme-data", Key=key)["Body"].read() == b"{}"

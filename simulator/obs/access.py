@@ -28,9 +28,7 @@ ownership by the uploader).
 from __future__ import annotations
 
 import fnmatch
-import re
-from urllib.parse import unquote
-from xml.sax.saxutils import unescape
+from urllib.parse import parse_qs, unquote, urlparse
 
 import orjson
 
@@ -66,7 +64,11 @@ _OBJECT_ACL = {"getobject": "READ", "getobjectversion": "READ", "getobjectacl": 
 _ALIASES = {"headbucket": ("headbucket", "listbucket")}  # S3 grants HEAD with ListBucket
 _ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 _AUTHENTICATED = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
-_KEY = re.compile(rb"<Key>(.*?)</Key>", re.S)
+MALFORMED_XML = ("MalformedXML", "The XML you provided was not well-formed or did not validate "
+                 "against our published schema.", 400)
+MALFORMED_POLICY = ("MalformedPolicy", "The bucket policy is not valid JSON with a list of "
+                    "statements, or is larger than 20 KB.", 400)
+POLICY_MAX_BYTES = 20 * 1024  # OBS's limit on a bucket policy
 
 
 class Denied(Exception):
@@ -105,54 +107,86 @@ def actions(method: str, key: str | None, params: dict, headers: dict,
     source is asked for by check(). Bucket creation and listing are not here: anyone may try
     to take a free name, and a listing shows only the caller's own buckets."""
     if key is None:
-        sub = next((s for s in _BUCKET_SUBRESOURCES if s in params), None)
+        # every subresource named is asked for: moto's precedence among them is its own
+        subs = [_BUCKET_SUBRESOURCES[s] for s in _BUCKET_SUBRESOURCES if s in params]
         if method == "GET":
-            if sub:
-                return [("Get" + _BUCKET_SUBRESOURCES[sub], None)]
+            found = [("Get" + sub, None) for sub in subs]
             if "versions" in params:
-                return [("ListBucketVersions", None)]
+                found.append(("ListBucketVersions", None))
             if "uploads" in params:
-                return [("ListBucketMultipartUploads", None)]
-            return [("ListBucket", None)]
+                found.append(("ListBucketMultipartUploads", None))
+            return found or [("ListBucket", None)]
         if method == "HEAD":
             return [("HeadBucket", None)]
-        if method == "PUT":
-            return [("Put" + _BUCKET_SUBRESOURCES[sub], None)] if sub else []
-        if method == "DELETE":
-            return [("Delete" + _BUCKET_SUBRESOURCES[sub], None)] if sub else \
-                [("DeleteBucket", None)]
+        if method == "PUT":  # none of them: a create, which check() decides
+            return [("Put" + sub, None) for sub in subs]
+        if method == "DELETE":  # one moto does not know deletes the bucket itself
+            return [("Delete" + sub, None) for sub in subs] + (
+                [("DeleteBucket", None)] if len(subs) < len(params) or not subs else [])
         if method == "POST" and "delete" in params:  # every key the batch names
-            return [("DeleteObject", unescape(k.decode("utf-8", "replace")))
-                    for k in _KEY.findall(body)] or [("DeleteObject", "")]
+            return [("DeleteObject", k) for k in batch_keys(body)]
         if method == "POST":  # a browser form upload: its key is in the form
             return [("PutObject", "*")]
         return []
     version = "versionId" in params
+    found = []  # every subresource named is asked for, whichever moto takes
     if method in ("GET", "HEAD"):
         if "acl" in params:
-            return [("GetObjectVersionAcl" if version else "GetObjectAcl", key)]
+            found.append(("GetObjectVersionAcl" if version else "GetObjectAcl", key))
         if "tagging" in params:
-            return [("GetObjectTagging", key)]
+            found.append(("GetObjectTagging", key))
         if "uploadId" in params:
-            return [("ListMultipartUploadParts", key)]
-        return [("GetObjectVersion" if version else "GetObject", key)]
+            found.append(("ListMultipartUploadParts", key))
+        return found + [("GetObjectVersion" if version else "GetObject", key)]
     if method == "PUT":
         if "acl" in params:
-            return [("PutObjectVersionAcl" if version else "PutObjectAcl", key)]
+            found.append(("PutObjectVersionAcl" if version else "PutObjectAcl", key))
         if "tagging" in params:
-            return [("PutObjectTagging", key)]
-        return [("PutObject", key)]
+            found.append(("PutObjectTagging", key))
+        return found + [("PutObject", key)]
     if method == "DELETE":
         if "uploadId" in params:
-            return [("AbortMultipartUpload", key)]
+            found.append(("AbortMultipartUpload", key))
         if "tagging" in params:
-            return [("DeleteObjectTagging", key)]
-        return [("DeleteObjectVersion" if version else "DeleteObject", key)]
-    if method == "POST" and "restore" in params:
-        return [("RestoreObject", key)]
+            found.append(("DeleteObjectTagging", key))
+        return found + [("DeleteObjectVersion" if version else "DeleteObject", key)]
     if method == "POST":
-        return [("PutObject", key)]
-    return []
+        if "select" in params:  # SelectObjectContent reads the object
+            found.append(("GetObject", key))
+        if "restore" in params:
+            found.append(("RestoreObject", key))
+        return found + [("PutObject", key)] if not found else found
+    return [("PutObject", key)] if method not in READS else [("GetObject", key)]
+
+
+def batch_keys(body: bytes) -> list[str]:
+    """The keys a batch delete names, read as moto reads them (xmltodict); Denied
+    (MalformedXML) when the body is not such a list."""
+    import xmltodict
+    try:
+        objects = xmltodict.parse(body, strip_whitespace=False)["Delete"].get("Object", [])
+        objects = objects if isinstance(objects, list) else [objects]
+        keys = [o["Key"] for o in objects]
+    except Exception as exc:  # expat's errors, a missing element, a text where a table is
+        raise Denied(*MALFORMED_XML) from exc
+    if not keys or not all(isinstance(k, str) for k in keys):
+        raise Denied(*MALFORMED_XML)
+    return keys
+
+
+def check_policy(body: bytes) -> None:
+    """A policy moto will store: Denied (MalformedPolicy) unless it is a JSON object with a
+    Statement (one object or a list of them) within OBS's size limit."""
+    if len(body) > POLICY_MAX_BYTES:
+        raise Denied(*MALFORMED_POLICY)
+    try:
+        statements = orjson.loads(body).get("Statement")
+    except (orjson.JSONDecodeError, AttributeError) as exc:
+        raise Denied(*MALFORMED_POLICY) from exc
+    statements = [statements] if isinstance(statements, dict) else statements
+    if not isinstance(statements, list) or not statements or \
+            not all(isinstance(st, dict) for st in statements):
+        raise Denied(*MALFORMED_POLICY)
 
 
 def check(sim, user, method: str, bucket_name: str, key: str | None, params: dict,
@@ -168,28 +202,38 @@ def check(sim, user, method: str, bucket_name: str, key: str | None, params: dic
         return
     buckets = backend.store(sim.obs_account).buckets
     bucket = buckets.get(bucket_name)
-    if bucket is not None and key is None and method == "PUT" and not params:
-        if user is None or owner_of(sim, bucket) != user.domain.id:
+    wanted = actions(method, key, params, headers, body)
+    if key is None and method == "PUT" and not wanted:  # a create, whatever else it names
+        if user is None:
+            raise Denied()  # a bucket is an account's: an anonymous caller has none
+        if bucket is not None and owner_of(sim, bucket) != user.domain.id:
             raise Denied(*TAKEN)  # moto holds every account's buckets in one of its own
     if bucket is not None:
-        for action, on_key in actions(method, key, params, headers, body):
-            if not allowed(sim, user, bucket, action, on_key):
+        for action, on_key in wanted:
+            if not allowed(sim, user, bucket, action, on_key, params.get("versionId")):
                 raise Denied()
+    if key is None and method == "PUT" and "policy" in params:
+        check_policy(body)
     source = headers.get("x-amz-copy-source") or headers.get("x-obs-copy-source")
     if source and method == "PUT" and key is not None:
-        source_bucket, _, source_key = unquote(source.split("?", 1)[0]).lstrip("/").partition("/")
+        parsed = urlparse(source)  # as moto reads it
+        source_bucket, _, source_key = unquote(parsed.path).lstrip("/").partition("/")
+        version = parse_qs(parsed.query).get("versionId", [None])[0]
         found = buckets.get(source_bucket)
-        if found is not None and not allowed(sim, user, found, "GetObject", source_key):
+        if found is None:
+            raise Denied()  # moto would look further; nothing unchecked is read
+        if not allowed(sim, user, found, "GetObjectVersion" if version else "GetObject",
+                       source_key, version):
             raise Denied()
 
 
-def allowed(sim, user, bucket, action: str, key: str | None) -> bool:
+def allowed(sim, user, bucket, action: str, key: str | None, version: str | None = None) -> bool:
     lowered = action.lower()
     mine = user is not None and user.domain.id == owner_of(sim, bucket)
     decision = _policy(bucket.policy, user, lowered, bucket.name, key)
     if decision == "deny" and not (mine and lowered in _POLICY_ACTIONS):
         return False
-    return mine or decision == "allow" or _acl_grants(bucket, user, lowered, key)
+    return mine or decision == "allow" or _acl_grants(bucket, user, lowered, key, version)
 
 
 def own_buckets(sim, user) -> set[str]:
@@ -298,11 +342,13 @@ def _matches(patterns: list[str], value: str, norm) -> bool:
 
 # -- ACLs ----------------------------------------------------------------------------------
 
-def _acl_grants(bucket, user, action: str, key: str | None) -> bool:
+def _acl_grants(bucket, user, action: str, key: str | None, version: str | None) -> bool:
     if action in _BUCKET_ACL:
         acl, needed = bucket.acl, _BUCKET_ACL[action]
     elif action in _OBJECT_ACL and key:
         found = bucket.keys.getlist(key, None) if key in bucket.keys else None
+        if found and version is not None:  # that version's own ACL, not the newest one's
+            found = [v for v in found if str(getattr(v, "version_id", None)) == version]
         acl, needed = (getattr(found[-1], "acl", None) if found else None), _OBJECT_ACL[action]
     else:
         return False

@@ -77,7 +77,7 @@ class ObsGateway:
             return body
         # a write is applied with its trace, or not at all: the bucket it names is compared
         # with its rows at the commit (durable state), and put back if the commit fails
-        bucket = raw_path.lstrip("/").split("/", 1)[0]
+        bucket = datatraces.split_path(raw_path)[0]  # decoded, as moto reads it
         try:
             with self.sim.change():
                 self.sim.obs_rows.touch(bucket)
@@ -106,7 +106,8 @@ class ObsGateway:
         method = environ.get("REQUEST_METHOD", "GET")
         bucket, key = datatraces.split_path(raw_path)
         params = dict(parse_qsl(raw_query, keep_blank_values=True))
-        body = _batch_body(environ) if method == "POST" and key is None else b""
+        body = _bucket_body(environ) if key is None and (
+            method == "POST" or (method == "PUT" and "policy" in params)) else b""
         try:
             access.check(self.sim, caller, method, bucket, key, params, headers, body)
         except access.Denied as denied:
@@ -148,9 +149,9 @@ class ObsGateway:
         return user.credentials[0].access_key if user.credentials else "anonymous"
 
 
-def _batch_body(environ) -> bytes:
-    """The body of a bucket-level POST (a batch delete names its keys there), read once and
-    handed on to moto."""
+def _bucket_body(environ) -> bytes:
+    """The body of a bucket-level POST (a batch delete names its keys there) or policy, read
+    once and handed on to moto."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -175,9 +176,9 @@ def _owned(body, owner: str | None, listed: set[str] | None) -> list[bytes]:
     names a domain id there), and, for a listing of buckets, only the listed ones."""
     data = b"".join(body)
     getattr(body, "close", lambda: None)()
-    if owner:
+    if owner:  # only where an element is an id: a key or a tag may hold the same text
         for moto_id in _moto_ids():
-            data = data.replace(moto_id, owner.encode())
+            data = data.replace(b"<ID>%s</ID>" % moto_id, b"<ID>%s</ID>" % owner.encode())
     if listed is not None:
         names = {escape(n).encode() for n in listed}
         data = _BUCKET_ENTRY.sub(lambda m: m.group(0) if m.group(1) in names else b"", data)
